@@ -1,0 +1,206 @@
+//! The user's settings file, `settings.toml` in the app's config folder.
+//!
+//! Every field has a default, so a missing file or a missing key means "as shipped". The
+//! bridge address can also come from the environment ([`BRIDGE_URL_ENV`]) or the command
+//! line; the app shell applies those over the file, in that order.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Where Mossy's bridge listens unless told otherwise.
+pub const DEFAULT_BRIDGE_URL: &str = "ws://127.0.0.1:54321/bridge";
+
+/// Environment variable that overrides the bridge address from the settings file.
+pub const BRIDGE_URL_ENV: &str = "MOSSY_BRIDGE_URL";
+
+/// Environment variable that moves every data, config and log file under one folder
+/// (used by tests and portable installs).
+pub const HOME_ENV: &str = "MOSSY_LIVE_HOME";
+
+/// The settings file's name inside the config folder.
+pub const SETTINGS_FILE: &str = "settings.toml";
+
+/// Why the settings file could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SettingsError {
+    /// The file exists but could not be read.
+    #[error("could not read {path}: {source}")]
+    Read {
+        /// The settings file.
+        path: PathBuf,
+        /// The I/O failure.
+        source: std::io::Error,
+    },
+    /// The file is not valid settings TOML.
+    #[error("{path} is not valid settings: {source}")]
+    Parse {
+        /// The settings file.
+        path: PathBuf,
+        /// What TOML said.
+        source: Box<toml::de::Error>,
+    },
+}
+
+/// Everything the user can set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// The connection to Mossy.
+    pub bridge: BridgeSettings,
+    /// Additions to the built-in tool table.
+    pub tools: ToolSettings,
+}
+
+/// The connection to Mossy's bridge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BridgeSettings {
+    /// WebSocket address of the bridge.
+    pub url: String,
+    /// When false the app does not connect and the badge says so.
+    pub enabled: bool,
+}
+
+impl Default for BridgeSettings {
+    fn default() -> Self {
+        Self { url: DEFAULT_BRIDGE_URL.to_owned(), enabled: true }
+    }
+}
+
+/// Tools the user adds to the built-in table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ToolSettings {
+    /// Extra tools, or extra executable names for a built-in tool (same `id`).
+    pub extra: Vec<ExtraTool>,
+}
+
+/// One user-defined tool entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraTool {
+    /// Stable id; reuse a built-in id (such as `xedit`) to add names to that tool.
+    pub id: String,
+    /// Display name; ignored when `id` is built in.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Executable file names, matched exactly, case-insensitively, `.exe` optional.
+    pub executables: Vec<String>,
+}
+
+impl Settings {
+    /// Reads the settings file; a missing file gives the defaults.
+    pub fn load(path: &Path) -> Result<Self, SettingsError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(source) => return Err(SettingsError::Read { path: path.to_owned(), source }),
+        };
+        toml::from_str(&text)
+            .map_err(|source| SettingsError::Parse { path: path.to_owned(), source: Box::new(source) })
+    }
+}
+
+/// The folders the app keeps its files in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppDirs {
+    /// Settings live here.
+    pub config: PathBuf,
+    /// SQLite stores live here.
+    pub data: PathBuf,
+    /// Rolling log files live here.
+    pub logs: PathBuf,
+}
+
+impl AppDirs {
+    /// All three folders under one root, as [`HOME_ENV`] asks.
+    pub fn under(root: &Path) -> Self {
+        Self { config: root.join("config"), data: root.join("data"), logs: root.join("logs") }
+    }
+
+    /// The platform's folders for the app (`%APPDATA%\Mossy\Mossy Live` on Windows,
+    /// XDG folders on Linux), or [`HOME_ENV`] when set. `None` when no home folder exists.
+    pub fn locate() -> Option<Self> {
+        if let Some(root) = std::env::var_os(HOME_ENV).filter(|root| !root.is_empty()) {
+            return Some(Self::under(Path::new(&root)));
+        }
+        let dirs = directories::ProjectDirs::from("live", "Mossy", "Mossy Live")?;
+        Some(Self {
+            config: dirs.config_dir().to_owned(),
+            data: dirs.data_dir().to_owned(),
+            logs: dirs.data_local_dir().join("logs"),
+        })
+    }
+
+    /// The settings file's path.
+    pub fn settings_file(&self) -> PathBuf {
+        self.config.join(SETTINGS_FILE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_file_gives_defaults() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let settings = Settings::load(&dir.path().join("nope.toml")).expect("defaults");
+        assert_eq!(settings, Settings::default());
+        assert_eq!(settings.bridge.url, DEFAULT_BRIDGE_URL);
+    }
+
+    #[test]
+    fn reads_bridge_and_extra_tools() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(SETTINGS_FILE);
+        std::fs::write(
+            &path,
+            r#"
+[bridge]
+url = "ws://127.0.0.1:9/bridge"
+
+[[tools.extra]]
+id = "xedit"
+executables = ["SSEEdit.exe"]
+
+[[tools.extra]]
+id = "caprica-gui"
+name = "Caprica GUI"
+executables = ["CapricaGui"]
+"#,
+        )
+        .expect("write");
+        let settings = Settings::load(&path).expect("loads");
+        assert_eq!(
+            settings,
+            Settings {
+                bridge: BridgeSettings { url: "ws://127.0.0.1:9/bridge".into(), enabled: true },
+                tools: ToolSettings {
+                    extra: vec![
+                        ExtraTool {
+                            id: "xedit".into(),
+                            name: None,
+                            executables: vec!["SSEEdit.exe".into()],
+                        },
+                        ExtraTool {
+                            id: "caprica-gui".into(),
+                            name: Some("Caprica GUI".into()),
+                            executables: vec!["CapricaGui".into()],
+                        },
+                    ],
+                },
+            }
+        );
+    }
+
+    #[test]
+    fn broken_file_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(SETTINGS_FILE);
+        std::fs::write(&path, "[bridge\nurl = 3").expect("write");
+        assert!(matches!(Settings::load(&path), Err(SettingsError::Parse { .. })));
+    }
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs everything Mossy Live needs to build, run and test on Debian/Ubuntu:
+# apt packages, the wasm32 target and the cargo tools (Trunk, tauri-cli, tauri-driver,
+# wasm-bindgen-cli at the version Cargo.lock pins). Every step is skipped when its result
+# is already there, so running it twice costs seconds. Nothing is fetched from anywhere
+# but the package registries (Debian, crates.io, npm).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
+  libsoup-3.0-dev build-essential pkg-config libssl-dev file
+  xvfb xauth webkit2gtk-driver at-spi2-core dbus-x11 imagemagick
+)
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing_apt=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing_apt+=("$pkg")
+  fi
+done
+if [ ${#missing_apt[@]} -gt 0 ]; then
+  echo "setup: installing apt packages: ${missing_apt[*]}"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    "${missing_apt[@]}"
+fi
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  echo "setup: adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# Installs a cargo tool unless `$bin --version` already prints the wanted version.
+cargo_tool() {
+  local crate=$1 bin=$2 version=$3 locked=$4
+  if command -v "$bin" >/dev/null 2>&1 && "$bin" --version 2>/dev/null | grep -q "$version"; then
+    return 0
+  fi
+  echo "setup: cargo install $crate $version"
+  cargo install $locked "$crate" --version "$version"
+}
+
+# wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock, or Trunk tries to
+# download one. Its own lockfile pins a yanked crate, so it installs without --locked.
+WASM_BINDGEN_VERSION=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
+cargo_tool wasm-bindgen-cli wasm-bindgen "$WASM_BINDGEN_VERSION" ""
+# Trunk 0.22 needs a newer rustc than 1.95; 0.21.14 is the newest that builds here.
+cargo_tool trunk trunk 0.21.14 --locked
+cargo_tool tauri-driver tauri-driver 2.1.0 --locked
+cargo_tool tauri-cli cargo-tauri 2.12.4 --locked
+
+echo "setup: done"

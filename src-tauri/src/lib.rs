@@ -1,0 +1,4 @@
+//! The Mossy Live app shell.
+
+/// Starts the app.
+pub fn run() {}
