@@ -1,4 +1,55 @@
 //! The Mossy Live app shell.
+//!
+//! This crate adapts: it reads the command line, starts logging, starts the core services
+//! ([`services`]) and wires the Tauri builder with the commands the frontend calls
+//! ([`commands`]). Every stream to the frontend is a `tauri::ipc::Channel` fed by
+//! [`streams`], coalesced to one update per panel per animation frame.
 
-/// Starts the app.
-pub fn run() {}
+mod cli;
+mod commands;
+mod logging;
+mod services;
+mod streams;
+
+use clap::Parser;
+use tracing::error;
+
+/// Starts the app and blocks until the last window closes.
+pub fn run() {
+    let args = cli::Args::parse();
+    let dirs = match services::app_dirs() {
+        Ok(dirs) => dirs,
+        Err(err) => {
+            eprintln!("mossy-live: {err:#}");
+            std::process::exit(1);
+        }
+    };
+    // Held until the app exits so the log file receives every line.
+    let _log_guard = logging::init(&dirs.logs);
+
+    let result = tauri::Builder::default()
+        .setup(move |app| {
+            let services = services::start(&args, &dirs)?;
+            tauri::Manager::manage(app, services);
+            Ok(())
+        })
+        .on_page_load(|webview, payload| {
+            // A reloaded page has forgotten its streams; stop feeding the old ones.
+            if payload.event() == tauri::webview::PageLoadEvent::Started
+                && let Some(services) = tauri::Manager::try_state::<services::Services>(webview)
+            {
+                services.streams.stop_window(webview.label());
+            }
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::subscribe_tool_monitor,
+            commands::subscribe_bridge,
+            commands::unsubscribe,
+            commands::clear_feed,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(err) = result {
+        error!(error = %err, "the app stopped with an error");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,136 @@
+//! The frontend's one door to the backend.
+//!
+//! Pages call the typed functions here and never see a command string, a `JsValue` or the
+//! Tauri globals. Today the transport is Tauri IPC (`window.__TAURI__.core`); when the same
+//! build runs inside Mossy's own window, this module is where a WebSocket transport slots
+//! in, and nothing else changes.
+
+use mossy_protocol::ipc::{
+    BridgeUpdate, ErrorCode, IpcError, SubscriptionId, ToolMonitorUpdate, commands,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "core"], js_name = invoke, catch)]
+    async fn tauri_invoke(command: &str, args: JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// A live stream from the backend; dropping it stops the stream and frees its callback.
+pub struct Subscription {
+    id: SubscriptionId,
+    // Kept alive for as long as the backend may call it.
+    _on_message: Closure<dyn FnMut(JsValue)>,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        let id = self.id;
+        wasm_bindgen_futures::spawn_local(async move {
+            #[derive(Serialize)]
+            struct Args {
+                id: SubscriptionId,
+            }
+            // The stream may already be gone (window reloading); nothing to tell the user.
+            let _ = call::<()>(commands::UNSUBSCRIBE, &Args { id }).await;
+        });
+    }
+}
+
+/// Streams tool monitor updates to `on_update` until the subscription is dropped.
+pub async fn subscribe_tool_monitor(
+    on_update: impl FnMut(ToolMonitorUpdate) + 'static,
+) -> Result<Subscription, IpcError> {
+    subscribe(commands::SUBSCRIBE_TOOL_MONITOR, on_update).await
+}
+
+/// Streams bridge status updates to `on_update` until the subscription is dropped.
+pub async fn subscribe_bridge(
+    on_update: impl FnMut(BridgeUpdate) + 'static,
+) -> Result<Subscription, IpcError> {
+    subscribe(commands::SUBSCRIBE_BRIDGE, on_update).await
+}
+
+/// Empties the tool monitor's activity feed.
+pub async fn clear_feed() -> Result<(), IpcError> {
+    call::<()>(commands::CLEAR_FEED, &()).await
+}
+
+async fn subscribe<T: DeserializeOwned + 'static>(
+    command: &str,
+    mut on_update: impl FnMut(T) + 'static,
+) -> Result<Subscription, IpcError> {
+    let on_message = Closure::<dyn FnMut(JsValue)>::new(move |message: JsValue| {
+        match serde_wasm_bindgen::from_value::<T>(message) {
+            Ok(update) => on_update(update),
+            Err(err) => log_error(&format!("mossy-live: unreadable update from {err}")),
+        }
+    });
+    let channel = new_channel(&on_message)?;
+
+    let args = js_sys::Object::new();
+    set(&args, "channel", &channel)?;
+    let value = tauri_invoke(command, args.into()).await.map_err(to_ipc_error)?;
+    let id = serde_wasm_bindgen::from_value::<SubscriptionId>(value).map_err(internal)?;
+    Ok(Subscription { id, _on_message: on_message })
+}
+
+async fn call<T: DeserializeOwned>(command: &str, args: &impl Serialize) -> Result<T, IpcError> {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    let args = args.serialize(&serializer).map_err(internal)?;
+    let value = tauri_invoke(command, args).await.map_err(to_ipc_error)?;
+    serde_wasm_bindgen::from_value(value).map_err(internal)
+}
+
+/// Builds a `window.__TAURI__.core.Channel` whose messages go to `on_message`.
+fn new_channel(on_message: &Closure<dyn FnMut(JsValue)>) -> Result<JsValue, IpcError> {
+    let core = tauri_core()?;
+    let constructor = js_sys::Reflect::get(&core, &"Channel".into())
+        .map_err(to_ipc_error)?
+        .dyn_into::<js_sys::Function>()
+        .map_err(|_| unavailable())?;
+    let channel =
+        js_sys::Reflect::construct(&constructor, &js_sys::Array::new()).map_err(to_ipc_error)?;
+    set(&channel, "onmessage", on_message.as_ref())?;
+    Ok(channel)
+}
+
+fn tauri_core() -> Result<JsValue, IpcError> {
+    let window = web_sys::window().ok_or_else(unavailable)?;
+    let tauri = js_sys::Reflect::get(&window, &"__TAURI__".into()).map_err(to_ipc_error)?;
+    if tauri.is_undefined() {
+        return Err(unavailable());
+    }
+    js_sys::Reflect::get(&tauri, &"core".into()).map_err(to_ipc_error)
+}
+
+fn set(target: &JsValue, key: &str, value: &JsValue) -> Result<(), IpcError> {
+    js_sys::Reflect::set(target, &key.into(), value).map(drop).map_err(to_ipc_error)
+}
+
+/// Turns what a rejected `invoke` gives back into an [`IpcError`]: the backend's own
+/// `{ code, message }` when it is one, otherwise its text.
+fn to_ipc_error(value: JsValue) -> IpcError {
+    if let Ok(error) = serde_wasm_bindgen::from_value::<IpcError>(value.clone()) {
+        return error;
+    }
+    let message = value.as_string().unwrap_or_else(|| format!("{value:?}"));
+    IpcError { code: ErrorCode::Internal, message }
+}
+
+fn internal(err: impl std::fmt::Display) -> IpcError {
+    IpcError { code: ErrorCode::Internal, message: err.to_string() }
+}
+
+fn unavailable() -> IpcError {
+    IpcError {
+        code: ErrorCode::Internal,
+        message: "The Mossy Live backend is not reachable from this page.".to_owned(),
+    }
+}
+
+fn log_error(text: &str) {
+    web_sys::console::error_1(&text.into());
+}

@@ -1,0 +1,4 @@
+//! One page per panel.
+
+pub mod not_built;
+pub mod tool_monitor;

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Sets up what is missing and runs every check and test: rustfmt, clippy (warnings are
+# errors), unit and integration tests, and the webview end-to-end tests against the
+# release app under Xvfb. Fails if any of them cannot run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+
+echo "test: rustfmt"
+cargo fmt --all -- --check
+
+echo "test: clippy"
+cargo clippy --locked --workspace --all-targets -- -D warnings
+
+bash scripts/build.sh
+
+# The webview tests need an X display. Start a private Xvfb unless one is given.
+xvfb_pid=""
+cleanup() {
+  if [ -n "$xvfb_pid" ]; then kill "$xvfb_pid" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+if [ -z "${DISPLAY:-}" ] || ! xdpyinfo >/dev/null 2>&1; then
+  display=99
+  while [ -e "/tmp/.X11-unix/X$display" ] || [ -e "/tmp/.X$display-lock" ]; do
+    display=$((display + 1))
+  done
+  Xvfb ":$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+  xvfb_pid=$!
+  export DISPLAY=":$display"
+  for _ in $(seq 50); do
+    [ -e "/tmp/.X11-unix/X$display" ] && break
+    sleep 0.1
+  done
+  [ -e "/tmp/.X11-unix/X$display" ] || { echo "test: Xvfb did not start" >&2; exit 1; }
+fi
+echo "test: X display $DISPLAY"
+
+echo "test: unit, integration and webview tests"
+cargo test --locked --workspace

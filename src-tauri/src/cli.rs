@@ -1,0 +1,17 @@
+//! The command line. Flags override the environment, which overrides the settings file.
+
+use clap::Parser;
+use mossy_core::settings::BRIDGE_URL_ENV;
+
+/// Mossy Live: the live companion to Mossy for Fallout 4 modders.
+#[derive(Debug, Clone, Parser)]
+#[command(version, about)]
+pub struct Args {
+    /// WebSocket address of Mossy's bridge, such as ws://127.0.0.1:54321/bridge.
+    #[arg(long, env = BRIDGE_URL_ENV)]
+    pub bridge_url: Option<String>,
+
+    /// Do not connect to Mossy at all.
+    #[arg(long)]
+    pub no_bridge: bool,
+}

@@ -1,0 +1,93 @@
+//! The core services the app runs for its whole life: the event bus, the bridge client, the
+//! process poller and the tool monitor, started once in Tauri's `setup`.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use mossy_core::bridge::{BridgeConfig, BridgeHandle, spawn_bridge_client};
+use mossy_core::bus::Bus;
+use mossy_core::feed::FeedStore;
+use mossy_core::settings::{AppDirs, Settings};
+use mossy_core::tool_monitor::{ToolMonitor, ToolMonitorHandle};
+use mossy_core::tools::{PollerHandle, ToolTable, spawn_process_poller};
+use tracing::{error, info, warn};
+
+use crate::cli::Args;
+use crate::streams::Streams;
+
+/// The feed database's file name inside the data folder.
+const FEED_FILE: &str = "activity.sqlite3";
+
+/// Everything the commands reach through `State`.
+pub struct Services {
+    /// The bridge client.
+    pub bridge: BridgeHandle,
+    /// The tool monitor's state.
+    pub tool_monitor: ToolMonitorHandle,
+    /// Streams to the frontend.
+    pub streams: Streams,
+    // Polls until dropped with the app; `None` when the process list cannot be read.
+    _poller: Option<PollerHandle>,
+}
+
+/// The app's folders, created if missing.
+pub fn app_dirs() -> anyhow::Result<AppDirs> {
+    let dirs = AppDirs::locate().context("no home folder to keep settings and data in")?;
+    for dir in [&dirs.config, &dirs.data, &dirs.logs] {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("could not create {}", dir.display()))?;
+    }
+    Ok(dirs)
+}
+
+/// Starts every service. Fails only when the activity feed cannot be stored at all.
+pub fn start(args: &Args, dirs: &AppDirs) -> anyhow::Result<Services> {
+    let settings = load_settings(dirs);
+    let bus = Bus::new();
+    let table = Arc::new(ToolTable::with_extras(&settings.tools.extra));
+
+    let mut bridge = BridgeConfig::from(&settings.bridge);
+    if let Some(url) = &args.bridge_url {
+        bridge.url.clone_from(url);
+    }
+    if args.no_bridge {
+        bridge.enabled = false;
+    }
+    info!(url = %bridge.url, enabled = bridge.enabled, "bridge configured");
+
+    let feed_path = dirs.data.join(FEED_FILE);
+    let (store, moved) = FeedStore::open_or_move_aside(&feed_path)
+        .with_context(|| format!("could not open the activity feed at {}", feed_path.display()))?;
+    if let Some(moved) = moved {
+        warn!(moved_to = %moved.display(), "activity feed was damaged; kept aside, starting fresh");
+    }
+
+    // The services spawn tokio tasks; run them on Tauri's runtime.
+    let runtime = tauri::async_runtime::handle();
+    let _entered = runtime.inner().enter();
+    let tool_monitor = ToolMonitor::spawn(Arc::clone(&table), store, &bus)
+        .context("could not start the tool monitor")?;
+    let poller = match spawn_process_poller(table, bus.clone()) {
+        Ok(poller) => Some(poller),
+        Err(err) => {
+            error!(error = %err, "cannot read the process list; only Mossy's reports will show");
+            None
+        }
+    };
+    let bridge = spawn_bridge_client(bridge, bus);
+
+    Ok(Services { bridge, tool_monitor, streams: Streams::default(), _poller: poller })
+}
+
+/// Reads the settings file; a broken one is reported and the defaults are used.
+fn load_settings(dirs: &AppDirs) -> Settings {
+    match Settings::load(&dirs.settings_file()) {
+        Ok(settings) => settings,
+        Err(err) => {
+            // TODO(settings): keep the broken file aside and tell the user in the UI; the
+            // settings page that can show that message does not exist yet.
+            error!(error = %err, "settings file unusable; using defaults");
+            Settings::default()
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! Streams from the core to the frontend, one `tauri::ipc::Channel` each.
+//!
+//! A stream forwards at most one update per [`FRAME_INTERVAL`]: whatever happened in
+//! between is coalesced by the source (the tool monitor merges events; the bridge status is
+//! a latest-value watch), so a burst of a thousand bridge messages costs the webview one
+//! render per frame, not a thousand. Each stream has a [`SubscriptionId`] the frontend uses
+//! to stop it; reloading a window stops every stream it had.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use mossy_core::tool_monitor::ToolMonitorSubscription;
+use mossy_protocol::ipc::{BridgeUpdate, SubscriptionId, ToolMonitorUpdate};
+use tauri::async_runtime::JoinHandle;
+use tauri::ipc::Channel;
+use tokio::sync::watch;
+use tracing::debug;
+
+/// One display frame at 60 Hz: the webview cannot show updates faster than it paints.
+pub const FRAME_INTERVAL: Duration = Duration::from_millis(16);
+
+/// The running streams, by id, with the window each one feeds.
+#[derive(Default)]
+pub struct Streams {
+    next_id: AtomicU64,
+    running: Mutex<HashMap<SubscriptionId, (String, JoinHandle<()>)>>,
+}
+
+impl Streams {
+    /// Runs `stream` for the window labelled `window` and returns the id that stops it.
+    pub fn start(
+        &self,
+        window: &str,
+        stream: impl Future<Output = ()> + Send + 'static,
+    ) -> SubscriptionId {
+        let id = SubscriptionId(self.next_id.fetch_add(1, Ordering::Relaxed));
+        let task = tauri::async_runtime::spawn(stream);
+        self.lock().insert(id, (window.to_owned(), task));
+        debug!(id = id.0, window, "stream started");
+        id
+    }
+
+    /// Stops one stream; false when it was not running.
+    pub fn stop(&self, id: SubscriptionId) -> bool {
+        let removed = self.lock().remove(&id);
+        if let Some((_, task)) = &removed {
+            task.abort();
+        }
+        removed.is_some()
+    }
+
+    /// Stops every stream of a window, as when its page reloads.
+    pub fn stop_window(&self, window: &str) {
+        self.lock().retain(|_, (label, task)| {
+            let keep = label != window;
+            if !keep {
+                task.abort();
+            }
+            keep
+        });
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SubscriptionId, (String, JoinHandle<()>)>> {
+        // A panic while holding this lock cannot leave the map half-changed; keep going.
+        self.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Forwards tool monitor updates, at most one per frame.
+pub async fn tool_monitor(
+    mut subscription: ToolMonitorSubscription,
+    channel: Channel<ToolMonitorUpdate>,
+) {
+    loop {
+        let update = subscription.next_update().await;
+        if channel.send(update).is_err() {
+            break;
+        }
+        tokio::time::sleep(FRAME_INTERVAL).await;
+    }
+}
+
+/// Forwards the bridge status: the current one at once, then each change, at most one per
+/// frame.
+pub async fn bridge(mut status: watch::Receiver<BridgeUpdate>, channel: Channel<BridgeUpdate>) {
+    loop {
+        let update = status.borrow_and_update().clone();
+        if channel.send(update).is_err() {
+            break;
+        }
+        tokio::time::sleep(FRAME_INTERVAL).await;
+        if status.changed().await.is_err() {
+            break;
+        }
+    }
+}

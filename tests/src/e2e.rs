@@ -1,0 +1,203 @@
+//! Harness for the webview end-to-end tests: the real app, in the real webview
+//! (WebKitGTK), driven over WebDriver by `tauri-driver` and `WebKitWebDriver`, under the
+//! X display in `DISPLAY` (Xvfb in CI).
+//!
+//! Nothing here skips: a missing display, driver or app binary fails the test with a
+//! sentence that says what to install or build. `scripts/test.sh` builds the app once in
+//! release with its frontend embedded and starts Xvfb before running these tests.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+/// Longest wait for anything the UI should show. The app paints within a second on the
+/// project's 2-core machine; the margin covers a loaded CI box.
+pub const UI_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// How long tauri-driver may take to accept connections after it starts.
+const DRIVER_START_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Environment variable naming the app binary, for runs outside the workspace layout.
+pub const APP_BIN_ENV: &str = "MOSSY_LIVE_BIN";
+
+/// The workspace's root folder.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_owned)
+        .unwrap_or_default()
+}
+
+/// A release binary built by the test script, such as `mossy-live` or `mossy-bridge-sim`.
+pub fn release_binary(name: &str, env_override: &str) -> PathBuf {
+    let path = std::env::var_os(env_override)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/release").join(name));
+    assert!(
+        path.is_file(),
+        "{} is missing: build it with `bash scripts/test.sh` (or `cargo build --release \
+         -p mossy-live --features custom-protocol -p mossy-bridge-sim` after `trunk build \
+         --release` in frontend/), or set {env_override}",
+        path.display()
+    );
+    path
+}
+
+/// A TCP port on loopback that was free a moment ago.
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    listener.local_addr().expect("local address").port()
+}
+
+/// A child process in its own process group, ended with SIGTERM to the whole group on drop
+/// (SIGKILL would orphan WebKitWebDriver, which then holds its port for the next run).
+pub struct GroupChild {
+    child: Child,
+}
+
+impl GroupChild {
+    /// Starts `command` in a new process group.
+    pub fn spawn(command: &mut Command) -> std::io::Result<Self> {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0).spawn().map(|child| Self { child })
+    }
+
+    /// Waits until the child prints a line containing `needle` on its piped stdout; the rest
+    /// of its output is drained in the background so it never blocks on a full pipe.
+    pub fn wait_for_line(&mut self, needle: &str) {
+        let stdout = self.child.stdout.take().expect("stdout must be piped");
+        let (found, seen) = std::sync::mpsc::channel();
+        let needle = needle.to_owned();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+                let Ok(line) = line else { break };
+                if !sent && line.contains(&needle) {
+                    sent = found.send(()).is_ok();
+                }
+            }
+        });
+        if seen.recv_timeout(UI_TIMEOUT).is_err() {
+            panic!("the child process never printed its ready line");
+        }
+    }
+
+    /// The process id (also the group id).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Ends the whole group and reaps the leader.
+    pub fn terminate(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = Command::new("kill")
+                .args(["-TERM", "--", &format!("-{}", self.child.id())])
+                .status();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for GroupChild {
+    fn drop(&mut self) {
+        self.terminate();
+    }
+}
+
+/// One running app under WebDriver, with its own home folder and bridge address.
+pub struct AppSession {
+    /// The WebDriver client.
+    pub client: Client,
+    driver: GroupChild,
+}
+
+impl AppSession {
+    /// Launches the app through tauri-driver with `MOSSY_LIVE_HOME=home` and the bridge at
+    /// `bridge_url`, and waits until the page has mounted.
+    pub async fn launch(home: &Path, bridge_url: &str) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            std::env::var_os("DISPLAY").is_some(),
+            "DISPLAY is not set: start Xvfb (scripts/test.sh does) before the webview tests"
+        );
+        let app = release_binary("mossy-live", APP_BIN_ENV);
+        let port = free_port();
+        let native_port = free_port();
+
+        let mut command = Command::new("tauri-driver");
+        command
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .env("MOSSY_LIVE_HOME", home)
+            .env("MOSSY_BRIDGE_URL", bridge_url)
+            .stdin(Stdio::null());
+        let driver = GroupChild::spawn(&mut command).map_err(|err| {
+            anyhow::anyhow!("could not start tauri-driver ({err}); run scripts/setup.sh")
+        })?;
+        wait_for_port(port, DRIVER_START_TIMEOUT).await?;
+
+        let capabilities = json!({
+            "browserName": "wry",
+            "tauri:options": { "application": app },
+        });
+        let serde_json::Value::Object(capabilities) = capabilities else {
+            anyhow::bail!("capabilities must be an object");
+        };
+        let client = ClientBuilder::native()
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await?;
+        let session = Self { client, driver };
+        session.wait_for(".shell").await?;
+        Ok(session)
+    }
+
+    /// Waits until an element matching `css` exists, and returns it.
+    pub async fn wait_for(&self, css: &str) -> anyhow::Result<Element> {
+        self.client
+            .wait()
+            .at_most(UI_TIMEOUT)
+            .for_element(Locator::Css(css))
+            .await
+            .map_err(|err| anyhow::anyhow!("waiting for `{css}`: {err}"))
+    }
+
+    /// Saves a screenshot of the window under `target/e2e/<name>.png` and returns its path.
+    pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
+        let png = self.client.screenshot().await?;
+        let dir = workspace_root().join("target/e2e");
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+
+    /// Ends the WebDriver session (closing the app) and the drivers.
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        self.driver.terminate();
+    }
+}
+
+async fn wait_for_port(port: u16, limit: Duration) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + limit;
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "tauri-driver did not listen on port {port} within {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}

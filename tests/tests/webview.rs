@@ -1,0 +1,97 @@
+//! Webview end-to-end tests of the Tool monitor: the release app in WebKitGTK under Xvfb,
+//! driven over WebDriver, with the bridge simulator and real processes as its inputs.
+//!
+//! Run by `scripts/test.sh`, which builds the app and starts Xvfb first. Without a display,
+//! driver or app build these tests fail; they never skip.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use mossy_tests::e2e::{AppSession, GroupChild, free_port, release_binary};
+
+/// Starts `mossy-bridge-sim` on `port` playing the e2e scenario; returns when it listens.
+fn start_simulator(port: u16) -> GroupChild {
+    let sim = release_binary("mossy-bridge-sim", "MOSSY_BRIDGE_SIM_BIN");
+    let scenario =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bridge/e2e-tool-monitor.jsonl");
+    let mut command = Command::new(sim);
+    command
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--scenario"])
+        .arg(scenario)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = GroupChild::spawn(&mut command).expect("start mossy-bridge-sim");
+    child.wait_for_line("listening on");
+    child
+}
+
+/// A copy of `/bin/sleep` named `name` in `dir`, started for `seconds`.
+fn start_renamed_sleep(dir: &Path, name: &str, seconds: u32) -> Child {
+    let exe = dir.join(name);
+    std::fs::copy("/bin/sleep", &exe).expect("copy /bin/sleep");
+    Command::new(&exe).arg(seconds.to_string()).spawn().expect("start renamed sleep")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tool_monitor_follows_processes_and_the_bridge() -> anyhow::Result<()> {
+    let home = tempfile::tempdir()?;
+    let bin_dir = tempfile::Builder::new().prefix("mods dir #1 ü ").tempdir()?;
+    let port = free_port();
+    let mut simulator = start_simulator(port);
+    let app = AppSession::launch(home.path(), &format!("ws://127.0.0.1:{port}/bridge")).await?;
+
+    // The badge turns connected and the simulator's report lands in the feed.
+    app.wait_for("#bridge-badge[data-state='connected']").await?;
+    app.wait_for(".feed-row[data-kind='reported'][data-tool='nifskope']").await?;
+    app.wait_for("#tool-card-nifskope .reported").await?;
+
+    // A renamed process turns the Blender card active, with its pid; its exit is in the feed.
+    let mut blender = start_renamed_sleep(bin_dir.path(), "blender", 60);
+    let pid = blender.id();
+    let instance = app.wait_for(&format!("#tool-card-blender .instance[data-pid='{pid}']")).await?;
+    assert!(instance.text().await?.contains("blender"), "instance names its executable");
+    app.wait_for("#tool-card-blender[data-running='true']").await?;
+    app.wait_for(".feed-row[data-kind='started'][data-tool='blender']").await?;
+    let screenshot = app.screenshot("tool-monitor").await?;
+    println!("screenshot: {}", screenshot.display());
+
+    blender.kill()?;
+    blender.wait()?;
+    app.wait_for(".feed-row[data-kind='exited'][data-tool='blender']").await?;
+    app.wait_for("#tool-card-blender[data-running='false']").await?;
+
+    // Stopping the simulator turns the badge to retrying; restarting it reconnects.
+    simulator.terminate();
+    let badge = app.wait_for("#bridge-badge[data-state='retrying']").await?;
+    assert!(badge.text().await?.contains("retrying in"), "badge counts down to the retry");
+    let _simulator = start_simulator(port);
+    app.wait_for("#bridge-badge[data-state='connected']").await?;
+    app.screenshot("tool-monitor-reconnected").await?;
+    app.close().await;
+
+    // The feed lives in SQLite: a new app on the same home folder shows it again.
+    let again = AppSession::launch(home.path(), &format!("ws://127.0.0.1:{port}/bridge")).await?;
+    again.wait_for(".feed-row[data-kind='exited'][data-tool='blender']").await?;
+    again.close().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panels_are_reachable_from_the_navigation() -> anyhow::Result<()> {
+    let home = tempfile::tempdir()?;
+    // Nothing listens on this port: the badge must say it is retrying, and the app goes on.
+    let port = free_port();
+    let app = AppSession::launch(home.path(), &format!("ws://127.0.0.1:{port}/bridge")).await?;
+    app.wait_for("#bridge-badge[data-state='retrying']").await?;
+
+    for (link, heading) in [("#nav-build", "Build"), ("#nav-editor", "Editor"), ("#nav-assets", "Assets")]
+    {
+        app.wait_for(link).await?.click().await?;
+        let title = app.wait_for(".not-built h1").await?;
+        assert_eq!(title.text().await?, heading);
+    }
+    app.wait_for("#nav-tools").await?.click().await?;
+    app.wait_for("#tool-card-creation-kit").await?;
+    app.close().await;
+    Ok(())
+}
