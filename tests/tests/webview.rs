@@ -5,7 +5,7 @@
 //! driver or app build these tests fail; they never skip.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use mossy_tests::e2e::{AppSession, GroupChild, free_port, release_binary};
 
@@ -25,11 +25,11 @@ fn start_simulator(port: u16) -> GroupChild {
     child
 }
 
-/// A copy of `/bin/sleep` named `name` in `dir`, started for `seconds`.
-fn start_renamed_sleep(dir: &Path, name: &str, seconds: u32) -> Child {
+/// A copy of `/bin/sleep` named `name` in `dir`, started for `seconds`; killed on drop.
+fn start_renamed_sleep(dir: &Path, name: &str, seconds: u32) -> GroupChild {
     let exe = dir.join(name);
     std::fs::copy("/bin/sleep", &exe).expect("copy /bin/sleep");
-    Command::new(&exe).arg(seconds.to_string()).spawn().expect("start renamed sleep")
+    GroupChild::spawn(Command::new(&exe).arg(seconds.to_string())).expect("start renamed sleep")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -48,15 +48,15 @@ async fn tool_monitor_follows_processes_and_the_bridge() -> anyhow::Result<()> {
     // A renamed process turns the Blender card active, with its pid; its exit is in the feed.
     let mut blender = start_renamed_sleep(bin_dir.path(), "blender", 60);
     let pid = blender.id();
-    let instance = app.wait_for(&format!("#tool-card-blender .instance[data-pid='{pid}']")).await?;
-    assert!(instance.text().await?.contains("blender"), "instance names its executable");
+    let exe = app.wait_for(&format!("#tool-card-blender .instance[data-pid='{pid}'] .exe")).await?;
+    let exe_name = exe.prop("textContent").await?;
+    assert_eq!(exe_name.as_deref(), Some("blender"), "the instance names its executable");
     app.wait_for("#tool-card-blender[data-running='true']").await?;
     app.wait_for(".feed-row[data-kind='started'][data-tool='blender']").await?;
     let screenshot = app.screenshot("tool-monitor").await?;
     println!("screenshot: {}", screenshot.display());
 
-    blender.kill()?;
-    blender.wait()?;
+    blender.terminate();
     app.wait_for(".feed-row[data-kind='exited'][data-tool='blender']").await?;
     app.wait_for("#tool-card-blender[data-running='false']").await?;
 
