@@ -1,1 +1,388 @@
-//! Placeholder; being written.
+//! A stand-in for Mossy's bridge: serves WebSocket `/bridge` on loopback and plays scripted
+//! sessions, for demos, integration tests and benchmarks.
+//!
+//! Every client that connects gets its own playback from the first step, so a client that
+//! reconnects sees the scenario again, as it would after a Mossy restart. Two kinds of
+//! playback exist: a [`Scenario`] file (its doc gives the format), played
+//! once or looped, and a flood of `tool_detected` messages at a fixed rate, each stamped with
+//! its send time so a receiver can measure latency. When a playback is over the connection
+//! stays open and quiet until the client leaves.
+//!
+//! The server binds loopback only unless told otherwise ([`SimConfig::allow_remote`]): it is
+//! a test tool and has no business being reachable from the network.
+
+mod scenario;
+
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::Instant;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::http::StatusCode;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tracing::{Instrument, info, info_span, warn};
+
+pub use scenario::{Action, Scenario, ScenarioError, Step};
+
+use crate::clock;
+
+/// The path the bridge is served on, as Mossy serves it.
+pub const BRIDGE_PATH: &str = "/bridge";
+
+/// Where the simulator listens unless told otherwise: Mossy's own bridge address.
+pub const DEFAULT_LISTEN: SocketAddr =
+    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 54321));
+
+/// Pause between two rounds of a looped scenario.
+///
+/// Keeps a scenario without delays from turning `--loop` into a flood (that is what
+/// [`Playback::Flood`] is for) and gives a demo viewer a beat between rounds.
+pub const LOOP_REST: Duration = Duration::from_millis(500);
+
+/// How often a flood sends the messages it owes.
+///
+/// A hundred wake-ups a second keeps the rate smooth to a hundredth of a second while
+/// batching enough messages per write to reach hundreds of thousands a second.
+pub const FLOOD_TICK: Duration = Duration::from_millis(10);
+
+/// Wait after a failed `accept`, which happens when the process is out of file handles;
+/// retrying at once would only spin.
+pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// How long a played-out session sleeps between checks that its client is still there.
+const IDLE_WAIT: Duration = Duration::from_secs(3600);
+
+/// A text frame header announcing 1,000 payload bytes, then only the first 8 of them: what
+/// `die_mid_frame` writes before it drops the TCP connection.
+const TRUNCATED_FRAME: [u8; 12] = [
+    0x81, 0x7E, 0x03, 0xE8, b'{', b'"', b't', b'y', b'p', b'e', b'"', b':',
+];
+
+/// What each client is sent.
+#[derive(Debug, Clone)]
+pub enum Playback {
+    /// The steps of a scenario file.
+    Scenario {
+        /// The steps.
+        scenario: Arc<Scenario>,
+        /// Start again after the last step, forever.
+        looping: bool,
+    },
+    /// `tool_detected` messages with `at` set to their send time, for benchmarks.
+    Flood {
+        /// Messages per second.
+        per_second: u32,
+        /// How long to keep sending.
+        duration: Duration,
+    },
+}
+
+/// How to run the simulator.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Allow a non-loopback `listen` address.
+    pub allow_remote: bool,
+    /// What each client is sent.
+    pub playback: Playback,
+}
+
+/// Why the simulator could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// The address is not loopback and remote access was not allowed.
+    #[error("{addr} is not a loopback address; pass --allow-remote to listen on it anyway")]
+    NotLoopback {
+        /// The address asked for.
+        addr: SocketAddr,
+    },
+    /// The address could not be bound.
+    #[error("could not listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+}
+
+/// A running simulator. Dropping it stops the server and every session.
+#[derive(Debug)]
+pub struct SimServer {
+    local_addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl SimServer {
+    /// The address it listens on, with the real port when port 0 was asked for.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The bridge URL a client connects to, such as `ws://127.0.0.1:54321/bridge`.
+    pub fn url(&self) -> String {
+        format!("ws://{}{BRIDGE_PATH}", self.local_addr)
+    }
+
+    /// Stops the server and every session, and waits until the port is free again.
+    pub async fn stop(mut self) {
+        self.task.abort();
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for SimServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Binds the listener and starts serving in a background task.
+///
+/// # Panics
+///
+/// When called outside a tokio runtime, as it spawns a task.
+pub async fn serve(config: SimConfig) -> Result<SimServer, SimError> {
+    let addr = config.listen;
+    if !config.allow_remote && !addr.ip().is_loopback() {
+        return Err(SimError::NotLoopback { addr });
+    }
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| SimError::Bind { addr, source })?;
+    let local_addr = listener
+        .local_addr()
+        .map_err(|source| SimError::Bind { addr, source })?;
+
+    let span = info_span!("sim", addr = %local_addr);
+    let task = tokio::spawn(accept_clients(listener, Arc::new(config.playback)).instrument(span));
+    Ok(SimServer { local_addr, task })
+}
+
+async fn accept_clients(listener: TcpListener, playback: Arc<Playback>) {
+    // Sessions live in the set, so stopping the server (dropping this future) ends them all.
+    let mut sessions = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let span = info_span!("sim::session", peer = %peer);
+                    sessions.spawn(run_session(stream, Arc::clone(&playback)).instrument(span));
+                }
+                Err(err) => {
+                    warn!(error = %err, "accept failed");
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                }
+            },
+            Some(_) = sessions.join_next() => {}
+        }
+    }
+}
+
+type ServerSocket = WebSocketStream<TcpStream>;
+
+/// Whether a session goes on after a step.
+enum Flow {
+    Continue,
+    End,
+}
+
+async fn run_session(stream: TcpStream, playback: Arc<Playback>) {
+    // Latency benchmarks measure the app, not Nagle's algorithm.
+    if let Err(err) = stream.set_nodelay(true) {
+        warn!(error = %err, "could not turn off Nagle's algorithm");
+    }
+    let mut socket = match tokio_tungstenite::accept_hdr_async(stream, only_bridge_path).await {
+        Ok(socket) => socket,
+        Err(err) => {
+            info!(error = %err, "handshake refused");
+            return;
+        }
+    };
+    info!("client connected");
+
+    let played = match &*playback {
+        Playback::Scenario { scenario, looping } => {
+            play_scenario(&mut socket, scenario, *looping).await
+        }
+        Playback::Flood {
+            per_second,
+            duration,
+        } => play_flood(&mut socket, *per_second, *duration).await,
+    };
+    match played {
+        Ok(()) => info!("client session ended"),
+        Err(err) => info!(error = %err, "client session failed"),
+    }
+}
+
+/// The handshake callback: only [`BRIDGE_PATH`] is served; anything else is a 404.
+#[expect(
+    clippy::result_large_err,
+    reason = "tungstenite's handshake callback fixes the type"
+)]
+fn only_bridge_path(request: &Request, response: Response) -> Result<Response, ErrorResponse> {
+    if request.uri().path() == BRIDGE_PATH {
+        return Ok(response);
+    }
+    let mut refusal = ErrorResponse::new(Some(format!("only {BRIDGE_PATH} is served")));
+    *refusal.status_mut() = StatusCode::NOT_FOUND;
+    Err(refusal)
+}
+
+async fn play_scenario(
+    socket: &mut ServerSocket,
+    scenario: &Scenario,
+    looping: bool,
+) -> Result<(), tungstenite::Error> {
+    loop {
+        for step in scenario.steps() {
+            if !pause(socket, step.delay).await? {
+                return Ok(());
+            }
+            if let Flow::End = perform(socket, &step.action).await? {
+                return Ok(());
+            }
+        }
+        if !looping {
+            break;
+        }
+        if !pause(socket, LOOP_REST).await? {
+            return Ok(());
+        }
+    }
+    while pause(socket, IDLE_WAIT).await? {}
+    Ok(())
+}
+
+async fn play_flood(
+    socket: &mut ServerSocket,
+    per_second: u32,
+    duration: Duration,
+) -> Result<(), tungstenite::Error> {
+    let started = Instant::now();
+    let mut sent: u64 = 0;
+    loop {
+        let elapsed = started.elapsed().min(duration);
+        let due = u128::from(per_second) * elapsed.as_millis() / 1000;
+        let due = u64::try_from(due).unwrap_or(u64::MAX);
+        for _ in sent..due {
+            let frame = format!(
+                r#"{{"type":"tool_detected","tool":"Blender","at":{}}}"#,
+                clock::now_ms()
+            );
+            socket.feed(Message::text(frame)).await?;
+        }
+        socket.flush().await?;
+        sent = sent.max(due);
+
+        if elapsed >= duration {
+            break;
+        }
+        if !pause(socket, FLOOD_TICK).await? {
+            return Ok(());
+        }
+    }
+    info!(sent, "flood finished");
+    while pause(socket, IDLE_WAIT).await? {}
+    Ok(())
+}
+
+/// Carries out one action.
+async fn perform(socket: &mut ServerSocket, action: &Action) -> Result<Flow, tungstenite::Error> {
+    match action {
+        Action::Send {
+            message,
+            pad_to_bytes,
+        } => {
+            let text = scenario::render(message, *pad_to_bytes, clock::now_ms());
+            socket.send(Message::text(text)).await?;
+        }
+        Action::Raw(text) => socket.send(Message::text(text.as_str())).await?,
+        Action::Binary(bytes) => socket.send(Message::binary(bytes.clone())).await?,
+        Action::Close => {
+            socket.close(None).await?;
+            return Ok(Flow::End);
+        }
+        Action::DieMidFrame => {
+            socket.flush().await?;
+            let tcp = socket.get_mut();
+            tcp.write_all(&TRUNCATED_FRAME).await?;
+            tcp.flush().await?;
+            info!("dropping the connection mid-frame");
+            return Ok(Flow::End);
+        }
+    }
+    Ok(Flow::Continue)
+}
+
+/// Waits `delay` while reading what the client says; `false` when the client has left.
+async fn pause(socket: &mut ServerSocket, delay: Duration) -> Result<bool, tungstenite::Error> {
+    let deadline = tokio::time::sleep(delay);
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            () = &mut deadline => return Ok(true),
+            incoming = socket.next() => match incoming {
+                None | Some(Ok(Message::Close(_))) => return Ok(false),
+                Some(Err(err)) => return Err(err),
+                Some(Ok(Message::Text(text))) => info!(text = %text, "client said"),
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn refuses_a_non_loopback_address_unless_allowed() {
+        let scenario = Arc::new(Scenario::parse(r#"{"close":true}"#).expect("parses"));
+        let addr: SocketAddr = "0.0.0.0:0".parse().expect("address");
+        let config = SimConfig {
+            listen: addr,
+            allow_remote: false,
+            playback: Playback::Scenario {
+                scenario,
+                looping: false,
+            },
+        };
+
+        match serve(config).await {
+            Err(SimError::NotLoopback { addr: refused }) => assert_eq!(refused, addr),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn reports_the_port_it_picked() {
+        let scenario = Arc::new(Scenario::parse(r#"{"close":true}"#).expect("parses"));
+        let config = SimConfig {
+            listen: "127.0.0.1:0".parse().expect("address"),
+            allow_remote: false,
+            playback: Playback::Scenario {
+                scenario,
+                looping: false,
+            },
+        };
+
+        let server = serve(config).await.expect("serves");
+
+        assert_ne!(server.local_addr().port(), 0);
+        assert_eq!(
+            server.url(),
+            format!("ws://127.0.0.1:{}/bridge", server.local_addr().port())
+        );
+        server.stop().await;
+    }
+}
