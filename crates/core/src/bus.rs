@@ -6,7 +6,7 @@
 //! of slowing everyone down.
 
 use mossy_protocol::bridge::BridgeMessage;
-use mossy_protocol::ipc::{BridgeCounters, BridgeStatus, ToolId};
+use mossy_protocol::ipc::{BridgeStatus, ToolId};
 use tokio::sync::broadcast;
 
 /// Events buffered per subscriber. A 1,000 messages/s bridge burst plus process events
@@ -19,8 +19,6 @@ pub const BUS_CAPACITY: usize = 8192;
 pub enum BusEvent {
     /// The bridge connection changed state.
     BridgeStatusChanged(BridgeStatus),
-    /// The bridge client's counters moved (published at most once per accepted burst).
-    BridgeCountersChanged(BridgeCounters),
     /// Mossy sent a message.
     BridgeMessageReceived {
         /// The decoded message.
@@ -36,6 +34,12 @@ pub enum BusEvent {
         process: ToolProcess,
         /// When the poller noticed it gone, in Unix ms (the OS does not say when).
         noticed_at_ms: i64,
+    },
+    /// The poller finished a poll in which some tool process started, exited or changed
+    /// memory (and every ten polls regardless, so a lagging subscriber catches up).
+    ToolsPolled {
+        /// Every running tool process with its memory at this poll.
+        running: Vec<ToolProcess>,
     },
 }
 

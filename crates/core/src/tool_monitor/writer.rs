@@ -1,0 +1,112 @@
+//! The thread that writes the activity feed to SQLite.
+//!
+//! SQLite calls block, so they run on this dedicated thread rather than on the async
+//! workers. Commands arrive over a channel; the thread waits [`FEED_WRITE_DELAY`] after the
+//! first one of a batch and then writes everything that came in one transaction, so a
+//! burst of a thousand bridge reports a second costs about twenty transactions, not a
+//! thousand. Entries reach the window only after their transaction committed, with the ids
+//! the store gave them.
+
+use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
+use tracing::{debug, error, info};
+
+use super::Shared;
+use crate::feed::{FEED_CAPACITY, FeedError, FeedStore, NewFeedEntry};
+
+/// How long the writer gathers entries before one transaction. Short enough that a start
+/// shows in the feed within a frame or three; long enough to turn a burst into a few
+/// transactions.
+pub const FEED_WRITE_DELAY: Duration = Duration::from_millis(50);
+
+/// What the writer is asked to do, in order.
+#[derive(Debug)]
+pub(crate) enum WriteCommand {
+    /// Append these entries.
+    Append(Vec<NewFeedEntry>),
+    /// Delete every entry, then say how that went.
+    Clear(oneshot::Sender<Result<(), FeedError>>),
+}
+
+/// Starts the writer thread; it ends when every sender is dropped, after writing what it
+/// was given.
+pub(crate) fn spawn_writer(
+    store: FeedStore,
+    shared: Arc<Shared>,
+) -> std::io::Result<mpsc::Sender<WriteCommand>> {
+    let (sender, commands) = mpsc::channel();
+    thread::Builder::new()
+        .name("feed-writer".into())
+        .spawn(move || run(store, &commands, &shared))?;
+    Ok(sender)
+}
+
+fn run(mut store: FeedStore, commands: &mpsc::Receiver<WriteCommand>, shared: &Shared) {
+    while let Ok(first) = commands.recv() {
+        let mut batch = vec![first];
+        let deadline = Instant::now() + FEED_WRITE_DELAY;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match commands.recv_timeout(left) {
+                Ok(command) => batch.push(command),
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+            }
+        }
+
+        let mut pending = Vec::new();
+        for command in batch {
+            match command {
+                WriteCommand::Append(entries) => pending.extend(entries),
+                WriteCommand::Clear(reply) => {
+                    flush(&mut store, &mut pending, shared);
+                    let result = store.clear();
+                    if result.is_ok() {
+                        let mut view = shared.lock();
+                        view.feed.clear();
+                        view.feed_epoch += 1;
+                        drop(view);
+                        shared.notify();
+                    }
+                    // The caller may have given up waiting; the feed is cleared regardless.
+                    let _ = reply.send(result);
+                }
+            }
+        }
+        flush(&mut store, &mut pending, shared);
+    }
+    info!("feed writer stopped");
+}
+
+/// Writes `pending` in one transaction and shows the written entries.
+fn flush(store: &mut FeedStore, pending: &mut Vec<NewFeedEntry>, shared: &Shared) {
+    if pending.is_empty() {
+        return;
+    }
+    match store.append(pending) {
+        Ok(appended) => {
+            debug!(
+                given = pending.len(),
+                written = appended.len(),
+                "feed batch written"
+            );
+            if appended.is_empty() {
+                pending.clear();
+                return;
+            }
+            let mut view = shared.lock();
+            view.feed.extend(appended);
+            let excess = view.feed.len().saturating_sub(FEED_CAPACITY);
+            view.feed.drain(..excess);
+            drop(view);
+            shared.notify();
+        }
+        Err(err) => {
+            error!(error = %err, entries = pending.len(), "could not write the activity feed");
+        }
+    }
+    pending.clear();
+}
