@@ -37,5 +37,9 @@ if [ -z "${DISPLAY:-}" ] || ! xdpyinfo >/dev/null 2>&1; then
 fi
 echo "test: X display $DISPLAY"
 
+# Integration tests run the release binaries built above rather than building their own.
+export MOSSY_BRIDGE_SIM_BIN="$PWD/target/release/mossy-bridge-sim"
+export MOSSY_LIVE_BIN="$PWD/target/release/mossy-live"
+
 echo "test: unit, integration and webview tests"
 cargo test --locked --workspace

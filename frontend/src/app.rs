@@ -12,6 +12,7 @@ use crate::pages::tool_monitor::ToolMonitorPage;
 #[component]
 pub fn App() -> impl IntoView {
     provide_bridge_status();
+    Effect::new(|_| crate::perf::report_first_paint());
 
     view! {
         <Router>

@@ -23,5 +23,9 @@ pub fn now_ms() -> f64 {
 pub fn memory(bytes: u64) -> String {
     const MIB: f64 = 1024.0 * 1024.0;
     let mib = bytes as f64 / MIB;
-    if mib >= 1024.0 { format!("{:.1} GB", mib / 1024.0) } else { format!("{mib:.0} MB") }
+    if mib >= 1024.0 {
+        format!("{:.1} GB", mib / 1024.0)
+    } else {
+        format!("{mib:.0} MB")
+    }
 }

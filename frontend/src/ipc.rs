@@ -58,6 +58,11 @@ pub async fn clear_feed() -> Result<(), IpcError> {
     call::<()>(commands::CLEAR_FEED, &()).await
 }
 
+/// Tells the backend the first frame with content is on screen.
+pub async fn report_first_paint() -> Result<(), IpcError> {
+    call::<()>(commands::REPORT_FIRST_PAINT, &()).await
+}
+
 async fn subscribe<T: DeserializeOwned + 'static>(
     command: &str,
     mut on_update: impl FnMut(T) + 'static,
@@ -72,9 +77,14 @@ async fn subscribe<T: DeserializeOwned + 'static>(
 
     let args = js_sys::Object::new();
     set(&args, "channel", &channel)?;
-    let value = tauri_invoke(command, args.into()).await.map_err(to_ipc_error)?;
+    let value = tauri_invoke(command, args.into())
+        .await
+        .map_err(to_ipc_error)?;
     let id = serde_wasm_bindgen::from_value::<SubscriptionId>(value).map_err(internal)?;
-    Ok(Subscription { id, _on_message: on_message })
+    Ok(Subscription {
+        id,
+        _on_message: on_message,
+    })
 }
 
 async fn call<T: DeserializeOwned>(command: &str, args: &impl Serialize) -> Result<T, IpcError> {
@@ -107,7 +117,9 @@ fn tauri_core() -> Result<JsValue, IpcError> {
 }
 
 fn set(target: &JsValue, key: &str, value: &JsValue) -> Result<(), IpcError> {
-    js_sys::Reflect::set(target, &key.into(), value).map(drop).map_err(to_ipc_error)
+    js_sys::Reflect::set(target, &key.into(), value)
+        .map(drop)
+        .map_err(to_ipc_error)
 }
 
 /// Turns what a rejected `invoke` gives back into an [`IpcError`]: the backend's own
@@ -117,11 +129,17 @@ fn to_ipc_error(value: JsValue) -> IpcError {
         return error;
     }
     let message = value.as_string().unwrap_or_else(|| format!("{value:?}"));
-    IpcError { code: ErrorCode::Internal, message }
+    IpcError {
+        code: ErrorCode::Internal,
+        message,
+    }
 }
 
 fn internal(err: impl std::fmt::Display) -> IpcError {
-    IpcError { code: ErrorCode::Internal, message: err.to_string() }
+    IpcError {
+        code: ErrorCode::Internal,
+        message: err.to_string(),
+    }
 }
 
 fn unavailable() -> IpcError {

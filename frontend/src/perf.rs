@@ -46,6 +46,20 @@ pub fn record_after_paint(stamps_ms: Vec<i64>) {
     }
 }
 
+/// Reports the first painted frame to the backend, once, on the next animation frame.
+pub fn report_first_paint() {
+    let callback = Closure::once_into_js(|| {
+        wasm_bindgen_futures::spawn_local(async {
+            if let Err(err) = crate::ipc::report_first_paint().await {
+                web_sys::console::warn_1(&err.message.into());
+            }
+        });
+    });
+    if let Some(window) = web_sys::window() {
+        let _ = window.request_animation_frame(callback.unchecked_ref());
+    }
+}
+
 impl Samples {
     fn push(&mut self, value: f64) {
         if self.values.len() < LATENCY_SAMPLE_LIMIT {

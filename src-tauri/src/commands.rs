@@ -1,9 +1,7 @@
 //! Commands the frontend calls. Each is a few lines: take state, call the core, convert the
 //! error. Names match `mossy_protocol::ipc::commands`.
 
-use mossy_protocol::ipc::{
-    BridgeUpdate, ErrorCode, IpcError, SubscriptionId, ToolMonitorUpdate,
-};
+use mossy_protocol::ipc::{BridgeUpdate, ErrorCode, IpcError, SubscriptionId, ToolMonitorUpdate};
 use tauri::ipc::Channel;
 use tauri::{State, WebviewWindow};
 use tracing::instrument;
@@ -20,7 +18,9 @@ pub fn subscribe_tool_monitor(
     channel: Channel<ToolMonitorUpdate>,
 ) -> SubscriptionId {
     let subscription = services.tool_monitor.subscribe();
-    services.streams.start(window.label(), streams::tool_monitor(subscription, channel))
+    services
+        .streams
+        .start(window.label(), streams::tool_monitor(subscription, channel))
 }
 
 /// Starts the bridge status stream for the calling window.
@@ -32,7 +32,9 @@ pub fn subscribe_bridge(
     channel: Channel<BridgeUpdate>,
 ) -> SubscriptionId {
     let status = services.bridge.watch();
-    services.streams.start(window.label(), streams::bridge(status, channel))
+    services
+        .streams
+        .start(window.label(), streams::bridge(status, channel))
 }
 
 /// Stops a stream.
@@ -42,7 +44,10 @@ pub fn unsubscribe(services: State<'_, Services>, id: SubscriptionId) -> Result<
     if services.streams.stop(id) {
         Ok(())
     } else {
-        Err(IpcError { code: ErrorCode::NotFound, message: "That stream already stopped.".into() })
+        Err(IpcError {
+            code: ErrorCode::NotFound,
+            message: "That stream already stopped.".into(),
+        })
     }
 }
 
@@ -57,4 +62,10 @@ pub async fn clear_feed(services: State<'_, Services>) -> Result<(), IpcError> {
             message: "The activity feed could not be cleared; see the log for why.".into(),
         }
     })
+}
+
+/// Logs the time from process start to the frontend's first painted frame.
+#[tauri::command]
+pub fn report_first_paint(started: State<'_, crate::ProcessStart>) {
+    tracing::info!(elapsed_ms = started.0.elapsed().as_millis(), "first paint");
 }

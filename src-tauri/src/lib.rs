@@ -14,8 +14,13 @@ mod streams;
 use clap::Parser;
 use tracing::error;
 
+/// When `run` began, for the "first paint" figure; the moments before `main` (loading the
+/// binary and its libraries) are not counted.
+struct ProcessStart(std::time::Instant);
+
 /// Starts the app and blocks until the last window closes.
 pub fn run() {
+    let started = ProcessStart(std::time::Instant::now());
     let args = cli::Args::parse();
     let dirs = match services::app_dirs() {
         Ok(dirs) => dirs,
@@ -31,6 +36,7 @@ pub fn run() {
         .setup(move |app| {
             let services = services::start(&args, &dirs)?;
             tauri::Manager::manage(app, services);
+            tauri::Manager::manage(app, started);
             Ok(())
         })
         .on_page_load(|webview, payload| {
@@ -46,6 +52,7 @@ pub fn run() {
             commands::subscribe_bridge,
             commands::unsubscribe,
             commands::clear_feed,
+            commands::report_first_paint,
         ])
         .run(tauri::generate_context!());
     if let Err(err) = result {

@@ -25,13 +25,20 @@ pub fn init(log_dir: &Path) -> Option<WorkerGuard> {
         .max_log_files(LOG_FILES_KEPT)
         .build(log_dir);
 
-    let stderr_layer = fmt::layer().with_writer(std::io::stderr).with_filter(filter());
+    let stderr_layer = fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_filter(filter());
     match file {
         Ok(appender) => {
             let (writer, guard) = tracing_appender::non_blocking(appender);
-            let file_layer =
-                fmt::layer().with_ansi(false).with_writer(writer).with_filter(filter());
-            tracing_subscriber::registry().with(stderr_layer).with(file_layer).init();
+            let file_layer = fmt::layer()
+                .with_ansi(false)
+                .with_writer(writer)
+                .with_filter(filter());
+            tracing_subscriber::registry()
+                .with(stderr_layer)
+                .with(file_layer)
+                .init();
             tracing::info!(dir = %log_dir.display(), "logging to file");
             Some(guard)
         }

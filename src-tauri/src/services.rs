@@ -56,8 +56,12 @@ pub fn start(args: &Args, dirs: &AppDirs) -> anyhow::Result<Services> {
     info!(url = %bridge.url, enabled = bridge.enabled, "bridge configured");
 
     let feed_path = dirs.data.join(FEED_FILE);
-    let (store, moved) = FeedStore::open_or_move_aside(&feed_path)
-        .with_context(|| format!("could not open the activity feed at {}", feed_path.display()))?;
+    let (store, moved) = FeedStore::open_or_move_aside(&feed_path).with_context(|| {
+        format!(
+            "could not open the activity feed at {}",
+            feed_path.display()
+        )
+    })?;
     if let Some(moved) = moved {
         warn!(moved_to = %moved.display(), "activity feed was damaged; kept aside, starting fresh");
     }
@@ -76,7 +80,12 @@ pub fn start(args: &Args, dirs: &AppDirs) -> anyhow::Result<Services> {
     };
     let bridge = spawn_bridge_client(bridge, bus);
 
-    Ok(Services { bridge, tool_monitor, streams: Streams::default(), _poller: poller })
+    Ok(Services {
+        bridge,
+        tool_monitor,
+        streams: Streams::default(),
+        _poller: poller,
+    })
 }
 
 /// Reads the settings file; a broken one is reported and the defaults are used.

@@ -65,7 +65,9 @@ impl Streams {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SubscriptionId, (String, JoinHandle<()>)>> {
         // A panic while holding this lock cannot leave the map half-changed; keep going.
-        self.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -35,43 +35,65 @@ fn start_renamed_sleep(dir: &Path, name: &str, seconds: u32) -> GroupChild {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tool_monitor_follows_processes_and_the_bridge() -> anyhow::Result<()> {
     let home = tempfile::tempdir()?;
-    let bin_dir = tempfile::Builder::new().prefix("mods dir #1 ü ").tempdir()?;
+    let bin_dir = tempfile::Builder::new()
+        .prefix("mods dir #1 ü ")
+        .tempdir()?;
     let port = free_port();
     let mut simulator = start_simulator(port);
     let app = AppSession::launch(home.path(), &format!("ws://127.0.0.1:{port}/bridge")).await?;
 
     // The badge turns connected and the simulator's report lands in the feed.
-    app.wait_for("#bridge-badge[data-state='connected']").await?;
-    app.wait_for(".feed-row[data-kind='reported'][data-tool='nifskope']").await?;
+    app.wait_for("#bridge-badge[data-state='connected']")
+        .await?;
+    app.wait_for(".feed-row[data-kind='reported'][data-tool='nifskope']")
+        .await?;
     app.wait_for("#tool-card-nifskope .reported").await?;
 
     // A renamed process turns the Blender card active, with its pid; its exit is in the feed.
     let mut blender = start_renamed_sleep(bin_dir.path(), "blender", 60);
     let pid = blender.id();
-    let exe = app.wait_for(&format!("#tool-card-blender .instance[data-pid='{pid}'] .exe")).await?;
+    let exe = app
+        .wait_for(&format!(
+            "#tool-card-blender .instance[data-pid='{pid}'] .exe"
+        ))
+        .await?;
     let exe_name = exe.prop("textContent").await?;
-    assert_eq!(exe_name.as_deref(), Some("blender"), "the instance names its executable");
-    app.wait_for("#tool-card-blender[data-running='true']").await?;
-    app.wait_for(".feed-row[data-kind='started'][data-tool='blender']").await?;
+    assert_eq!(
+        exe_name.as_deref(),
+        Some("blender"),
+        "the instance names its executable"
+    );
+    app.wait_for("#tool-card-blender[data-running='true']")
+        .await?;
+    app.wait_for(".feed-row[data-kind='started'][data-tool='blender']")
+        .await?;
     let screenshot = app.screenshot("tool-monitor").await?;
     println!("screenshot: {}", screenshot.display());
 
     blender.terminate();
-    app.wait_for(".feed-row[data-kind='exited'][data-tool='blender']").await?;
-    app.wait_for("#tool-card-blender[data-running='false']").await?;
+    app.wait_for(".feed-row[data-kind='exited'][data-tool='blender']")
+        .await?;
+    app.wait_for("#tool-card-blender[data-running='false']")
+        .await?;
 
     // Stopping the simulator turns the badge to retrying; restarting it reconnects.
     simulator.terminate();
     let badge = app.wait_for("#bridge-badge[data-state='retrying']").await?;
-    assert!(badge.text().await?.contains("retrying in"), "badge counts down to the retry");
+    assert!(
+        badge.text().await?.contains("retrying in"),
+        "badge counts down to the retry"
+    );
     let _simulator = start_simulator(port);
-    app.wait_for("#bridge-badge[data-state='connected']").await?;
+    app.wait_for("#bridge-badge[data-state='connected']")
+        .await?;
     app.screenshot("tool-monitor-reconnected").await?;
     app.close().await;
 
     // The feed lives in SQLite: a new app on the same home folder shows it again.
     let again = AppSession::launch(home.path(), &format!("ws://127.0.0.1:{port}/bridge")).await?;
-    again.wait_for(".feed-row[data-kind='exited'][data-tool='blender']").await?;
+    again
+        .wait_for(".feed-row[data-kind='exited'][data-tool='blender']")
+        .await?;
     again.close().await;
     Ok(())
 }
@@ -84,8 +106,11 @@ async fn panels_are_reachable_from_the_navigation() -> anyhow::Result<()> {
     let app = AppSession::launch(home.path(), &format!("ws://127.0.0.1:{port}/bridge")).await?;
     app.wait_for("#bridge-badge[data-state='retrying']").await?;
 
-    for (link, heading) in [("#nav-build", "Build"), ("#nav-editor", "Editor"), ("#nav-assets", "Assets")]
-    {
+    for (link, heading) in [
+        ("#nav-build", "Build"),
+        ("#nav-editor", "Editor"),
+        ("#nav-assets", "Assets"),
+    ] {
         app.wait_for(link).await?.click().await?;
         let title = app.wait_for(".not-built h1").await?;
         assert_eq!(title.text().await?, heading);

@@ -10,7 +10,9 @@ use time::format_description::well_known::Rfc3339;
 pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        })
 }
 
 /// Resolves a bridge timestamp to Unix milliseconds; `None` when RFC 3339 text is invalid.

@@ -65,7 +65,10 @@ pub struct BridgeSettings {
 
 impl Default for BridgeSettings {
     fn default() -> Self {
-        Self { url: DEFAULT_BRIDGE_URL.to_owned(), enabled: true }
+        Self {
+            url: DEFAULT_BRIDGE_URL.to_owned(),
+            enabled: true,
+        }
     }
 }
 
@@ -96,10 +99,17 @@ impl Settings {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
-            Err(source) => return Err(SettingsError::Read { path: path.to_owned(), source }),
+            Err(source) => {
+                return Err(SettingsError::Read {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
         };
-        toml::from_str(&text)
-            .map_err(|source| SettingsError::Parse { path: path.to_owned(), source: Box::new(source) })
+        toml::from_str(&text).map_err(|source| SettingsError::Parse {
+            path: path.to_owned(),
+            source: Box::new(source),
+        })
     }
 }
 
@@ -117,7 +127,11 @@ pub struct AppDirs {
 impl AppDirs {
     /// All three folders under one root, as [`HOME_ENV`] asks.
     pub fn under(root: &Path) -> Self {
-        Self { config: root.join("config"), data: root.join("data"), logs: root.join("logs") }
+        Self {
+            config: root.join("config"),
+            data: root.join("data"),
+            logs: root.join("logs"),
+        }
     }
 
     /// The platform's folders for the app (`%APPDATA%\Mossy\Mossy Live` on Windows,
@@ -177,7 +191,10 @@ executables = ["CapricaGui"]
         assert_eq!(
             settings,
             Settings {
-                bridge: BridgeSettings { url: "ws://127.0.0.1:9/bridge".into(), enabled: true },
+                bridge: BridgeSettings {
+                    url: "ws://127.0.0.1:9/bridge".into(),
+                    enabled: true
+                },
                 tools: ToolSettings {
                     extra: vec![
                         ExtraTool {
@@ -201,6 +218,9 @@ executables = ["CapricaGui"]
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join(SETTINGS_FILE);
         std::fs::write(&path, "[bridge\nurl = 3").expect("write");
-        assert!(matches!(Settings::load(&path), Err(SettingsError::Parse { .. })));
+        assert!(matches!(
+            Settings::load(&path),
+            Err(SettingsError::Parse { .. })
+        ));
     }
 }

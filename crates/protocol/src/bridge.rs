@@ -175,7 +175,10 @@ impl<'de> Deserialize<'de> for Percent {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = f64::deserialize(deserializer)?;
         // The cast is exact for every in-range value that matters to a progress bar.
-        #[expect(clippy::cast_possible_truncation, reason = "range is checked just below")]
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "range is checked just below"
+        )]
         Percent::new(value as f32).ok_or_else(|| {
             de::Error::invalid_value(de::Unexpected::Float(value), &"a percent from 0 to 100")
         })
@@ -225,7 +228,11 @@ mod tests {
         let at = Some(EventTime::UnixMs(1_700_000_000_000));
         let percent = Percent::new(42.5);
         for message in [
-            BridgeMessage::ToolDetected { tool: "Blender".into(), pid: Some(7), at: at.clone() },
+            BridgeMessage::ToolDetected {
+                tool: "Blender".into(),
+                pid: Some(7),
+                at: at.clone(),
+            },
             BridgeMessage::ToolExited {
                 tool: "xEdit".into(),
                 pid: None,
@@ -251,9 +258,18 @@ mod tests {
                 result: Some(BuildResult::Cancelled),
                 at,
             },
-            BridgeMessage::BuildError { build_id: None, error: Some("no compiler".into()) },
-            BridgeMessage::AssetChanged { path: "Data/a b#ü.dds".into(), at: None },
-            BridgeMessage::GenerationProgress { request_id: "r1".into(), percent },
+            BridgeMessage::BuildError {
+                build_id: None,
+                error: Some("no compiler".into()),
+            },
+            BridgeMessage::AssetChanged {
+                path: "Data/a b#ü.dds".into(),
+                at: None,
+            },
+            BridgeMessage::GenerationProgress {
+                request_id: "r1".into(),
+                percent,
+            },
             BridgeMessage::GenerationComplete {
                 request_id: "r1".into(),
                 paths: vec!["/tmp/p.png".into()],
@@ -266,7 +282,10 @@ mod tests {
 
     #[test]
     fn every_client_message_round_trips() {
-        round_trip(&ClientMessage::Hello { app: "mossy-live".into(), version: "0.1.0".into() });
+        round_trip(&ClientMessage::Hello {
+            app: "mossy-live".into(),
+            version: "0.1.0".into(),
+        });
         round_trip(&ClientMessage::GeneratePreview {
             request_id: "r1".into(),
             asset: "a.dds".into(),
@@ -279,7 +298,11 @@ mod tests {
         for stream in [LogStream::Stdout, LogStream::Stderr] {
             round_trip(&stream);
         }
-        for result in [BuildResult::Succeeded, BuildResult::Failed, BuildResult::Cancelled] {
+        for result in [
+            BuildResult::Succeeded,
+            BuildResult::Failed,
+            BuildResult::Cancelled,
+        ] {
             round_trip(&result);
         }
         round_trip(&EventTime::Rfc3339("2026-12-04T10:00:00+01:00".into()));
@@ -289,13 +312,24 @@ mod tests {
     fn parses_the_two_bare_messages_mossy_sends_today() {
         let tool: BridgeMessage =
             serde_json::from_str(r#"{"type":"tool_detected","tool":"Blender"}"#).expect("parses");
-        assert_eq!(tool, BridgeMessage::ToolDetected { tool: "Blender".into(), pid: None, at: None });
+        assert_eq!(
+            tool,
+            BridgeMessage::ToolDetected {
+                tool: "Blender".into(),
+                pid: None,
+                at: None
+            }
+        );
 
         let progress: BridgeMessage =
             serde_json::from_str(r#"{"type":"build_progress","percent":42}"#).expect("parses");
         assert_eq!(
             progress,
-            BridgeMessage::BuildProgress { build_id: None, percent: Percent::new(42.0), message: None }
+            BridgeMessage::BuildProgress {
+                build_id: None,
+                percent: Percent::new(42.0),
+                message: None
+            }
         );
     }
 
@@ -306,21 +340,26 @@ mod tests {
             r#"{"type":"build_progress","percent":-5}"#,
             r#"{"type":"build_progress","percent":150}"#,
         ] {
-            assert!(serde_json::from_str::<BridgeMessage>(frame).is_err(), "accepted {frame}");
+            assert!(
+                serde_json::from_str::<BridgeMessage>(frame).is_err(),
+                "accepted {frame}"
+            );
         }
     }
 
     #[test]
     fn unknown_type_decodes_to_unknown() {
         let message: BridgeMessage =
-            serde_json::from_str(r#"{"type":"metric_update","data":{"name":"x"}}"#).expect("parses");
+            serde_json::from_str(r#"{"type":"metric_update","data":{"name":"x"}}"#)
+                .expect("parses");
         assert_eq!(message, BridgeMessage::Unknown);
     }
 
     #[test]
     fn build_result_accepts_common_spellings() {
         let parsed: Vec<BuildResult> =
-            serde_json::from_str(r#"["success","failure","canceled","ok","error"]"#).expect("parses");
+            serde_json::from_str(r#"["success","failure","canceled","ok","error"]"#)
+                .expect("parses");
         assert_eq!(
             parsed,
             [

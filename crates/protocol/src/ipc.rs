@@ -17,6 +17,9 @@ pub mod commands {
     pub const UNSUBSCRIBE: &str = "unsubscribe";
     /// Clears the activity feed; takes nothing.
     pub const CLEAR_FEED: &str = "clear_feed";
+    /// Tells the backend the first frame with content was painted; takes nothing. The
+    /// backend logs the time since the process started ("cold start to first paint").
+    pub const REPORT_FIRST_PAINT: &str = "report_first_paint";
 }
 
 /// Identifies one stream so the frontend can stop it.
@@ -214,16 +217,27 @@ mod tests {
         for source in [ToolSource::ProcessList, ToolSource::Mossy] {
             round_trip(&source);
         }
-        for kind in [FeedKind::Started, FeedKind::Exited, FeedKind::Reported, FeedKind::ReportedExited]
-        {
+        for kind in [
+            FeedKind::Started,
+            FeedKind::Exited,
+            FeedKind::Reported,
+            FeedKind::ReportedExited,
+        ] {
             round_trip(&kind);
         }
         for code in [ErrorCode::Storage, ErrorCode::NotFound, ErrorCode::Internal] {
-            round_trip(&IpcError { code, message: "x".into() });
+            round_trip(&IpcError {
+                code,
+                message: "x".into(),
+            });
         }
         for status in [
-            BridgeStatus::Connecting { url: "ws://127.0.0.1:1/bridge".into() },
-            BridgeStatus::Connected { url: "ws://127.0.0.1:1/bridge".into() },
+            BridgeStatus::Connecting {
+                url: "ws://127.0.0.1:1/bridge".into(),
+            },
+            BridgeStatus::Connected {
+                url: "ws://127.0.0.1:1/bridge".into(),
+            },
             BridgeStatus::Retrying {
                 url: "ws://127.0.0.1:1/bridge".into(),
                 retry_at_ms: 5,
@@ -232,7 +246,10 @@ mod tests {
             },
             BridgeStatus::Disabled,
         ] {
-            round_trip(&BridgeUpdate { status, counters: BridgeCounters::default() });
+            round_trip(&BridgeUpdate {
+                status,
+                counters: BridgeCounters::default(),
+            });
         }
     }
 

@@ -81,7 +81,12 @@ pub fn BridgeBadge() -> impl IntoView {
         Some(BridgeUpdate { status, counters }) => {
             let detail = match status {
                 BridgeStatus::Connecting { url } | BridgeStatus::Connected { url } => url,
-                BridgeStatus::Retrying { url, attempt, reason, .. } => {
+                BridgeStatus::Retrying {
+                    url,
+                    attempt,
+                    reason,
+                    ..
+                } => {
                     format!("{url}\nattempt {attempt} failed: {reason}")
                 }
                 BridgeStatus::Disabled => "Turned off in settings".to_owned(),

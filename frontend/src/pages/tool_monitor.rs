@@ -62,7 +62,9 @@ pub fn ToolMonitorPage() -> impl IntoView {
     let rows = move |range: std::ops::Range<usize>| {
         feed.with(|entries| {
             let len = entries.len();
-            range.filter_map(|i| entries.get(len.checked_sub(i + 1)?).cloned()).collect()
+            range
+                .filter_map(|i| entries.get(len.checked_sub(i + 1)?).cloned())
+                .collect()
         })
     };
     let feed_list = virtual_list(count, FEED_ROW_PX, rows, |e: &FeedEntry| e.id, feed_row);
@@ -152,7 +154,13 @@ fn apply_update(
 fn ToolCardView(card: RwSignal<ToolCard>) -> impl IntoView {
     let id = move || card.with(|c| format!("tool-card-{}", c.id.as_str()));
     let running = move || card.with(ToolCard::is_running);
-    let class = move || if running() { "tool-card active" } else { "tool-card" };
+    let class = move || {
+        if running() {
+            "tool-card active"
+        } else {
+            "tool-card"
+        }
+    };
     let status = move || if running() { "Running" } else { "Not running" };
     let reported = move || card.with(|c| c.reported_by_mossy_at_ms);
 
