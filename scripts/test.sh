@@ -42,4 +42,17 @@ export MOSSY_BRIDGE_SIM_BIN="$PWD/target/release/mossy-bridge-sim"
 export MOSSY_LIVE_BIN="$PWD/target/release/mossy-live"
 
 echo "test: unit, integration and webview tests"
-cargo test --locked --workspace
+# Output goes to a file, not a pipe: a crashed webview test can leave a browser process
+# holding the pipe open, which would hang the run instead of failing it.
+log=$(mktemp)
+status=0
+cargo test --locked --workspace >"$log" 2>&1 || status=$?
+cat "$log"
+passed=$(awk '/^test result:/ { sum += $4 } END { print sum + 0 }' "$log")
+failed=$(awk '/^test result:/ { sum += $6 } END { print sum + 0 }' "$log")
+rm -f "$log"
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  failed=1  # cargo failed before or outside a test (a build error, a crashed test binary)
+fi
+echo "tests: $passed passed, $failed failed"
+exit "$status"
