@@ -25,7 +25,11 @@ pub fn init(log_dir: &Path) -> Option<WorkerGuard> {
         .max_log_files(LOG_FILES_KEPT)
         .build(log_dir);
 
+    // Colour only on a terminal: redirected stderr, and the file (which shares formatted span
+    // fields with this layer), must not receive escape codes.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let stderr_layer = fmt::layer()
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .with_filter(filter());
     match file {

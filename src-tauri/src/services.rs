@@ -1,6 +1,7 @@
 //! The core services the app runs for its whole life: the event bus, the bridge client, the
 //! process poller and the tool monitor, started once in Tauri's `setup`.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -17,6 +18,9 @@ use crate::streams::Streams;
 
 /// The feed database's file name inside the data folder.
 const FEED_FILE: &str = "activity.sqlite3";
+
+/// SQLite's name for a database that lives in memory only.
+const IN_MEMORY_FEED: &str = ":memory:";
 
 /// Everything the commands reach through `State`.
 pub struct Services {
@@ -55,16 +59,7 @@ pub fn start(args: &Args, dirs: &AppDirs) -> anyhow::Result<Services> {
     }
     info!(url = %bridge.url, enabled = bridge.enabled, "bridge configured");
 
-    let feed_path = dirs.data.join(FEED_FILE);
-    let (store, moved) = FeedStore::open_or_move_aside(&feed_path).with_context(|| {
-        format!(
-            "could not open the activity feed at {}",
-            feed_path.display()
-        )
-    })?;
-    if let Some(moved) = moved {
-        warn!(moved_to = %moved.display(), "activity feed was damaged; kept aside, starting fresh");
-    }
+    let store = open_feed(&dirs.data.join(FEED_FILE))?;
 
     // The services spawn tokio tasks; run them on Tauri's runtime.
     let runtime = tauri::async_runtime::handle();
@@ -86,6 +81,24 @@ pub fn start(args: &Args, dirs: &AppDirs) -> anyhow::Result<Services> {
         streams: Streams::default(),
         _poller: poller,
     })
+}
+
+/// Opens the stored activity feed. When the file cannot be used at all (a folder in its
+/// place, a read-only disk), the feed lives in memory for this session so the app still runs.
+fn open_feed(path: &Path) -> anyhow::Result<FeedStore> {
+    match FeedStore::open_or_move_aside(path) {
+        Ok((store, None)) => Ok(store),
+        Ok((store, Some(moved))) => {
+            warn!(moved_to = %moved.display(), "activity feed was damaged; kept aside, starting fresh");
+            Ok(store)
+        }
+        Err(err) => {
+            // TODO(feed): tell the user in the panel that history is not being kept; the
+            // tool monitor stream has no status field for it yet.
+            error!(path = %path.display(), error = %err, "activity feed unusable; keeping it in memory only");
+            FeedStore::open(Path::new(IN_MEMORY_FEED)).context("could not open an in-memory feed")
+        }
+    }
 }
 
 /// Reads the settings file; a broken one is reported and the defaults are used.

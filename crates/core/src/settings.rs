@@ -43,9 +43,10 @@ pub enum SettingsError {
     },
 }
 
-/// Everything the user can set.
+/// Everything the user can set. Unknown keys are ignored, so a file written by a newer
+/// version, or with a typo in one key, keeps every other setting.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct Settings {
     /// The connection to Mossy.
     pub bridge: BridgeSettings,
@@ -55,7 +56,7 @@ pub struct Settings {
 
 /// The connection to Mossy's bridge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct BridgeSettings {
     /// WebSocket address of the bridge.
     pub url: String,
@@ -74,7 +75,7 @@ impl Default for BridgeSettings {
 
 /// Tools the user adds to the built-in table.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct ToolSettings {
     /// Extra tools, or extra executable names for a built-in tool (same `id`).
     pub extra: Vec<ExtraTool>,
@@ -82,7 +83,6 @@ pub struct ToolSettings {
 
 /// One user-defined tool entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ExtraTool {
     /// Stable id; reuse a built-in id (such as `xedit`) to add names to that tool.
     pub id: String,

@@ -140,9 +140,14 @@ fn apply_update(
         if update.feed_reset {
             entries.clear();
         }
-        // The update lists newest first; the page keeps oldest first.
-        entries.extend(update.feed.into_iter().rev());
-        if entries.len() > FEED_LIMIT + FEED_LIMIT / 10 {
+        // Kept in (time, id) order, as the store returns it after a restart; a Mossy report
+        // stamped in the past lands where it belongs, not on top.
+        for entry in update.feed.into_iter().rev() {
+            let key = (entry.at_ms, entry.id);
+            let at = entries.partition_point(|e| (e.at_ms, e.id) <= key);
+            entries.insert(at, entry);
+        }
+        if entries.len() > FEED_LIMIT {
             let excess = entries.len() - FEED_LIMIT;
             entries.drain(..excess);
         }

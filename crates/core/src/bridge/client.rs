@@ -20,6 +20,10 @@ use crate::clock;
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
+/// A session that lasted this long resets the backoff. Mossy's bridge, once up, stays up for
+/// minutes; a server that drops every connection within a second or two is failing.
+const STABLE_SESSION: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// How a connected session ended.
 enum SessionEnd {
     /// The handle asked the client to stop.
@@ -85,13 +89,18 @@ pub(super) async fn run(
 
         let reason = match attempt {
             Ok(socket) => {
-                failures = 0;
                 client.set_status(BridgeStatus::Connected { url: url.clone() });
                 info!("bridge connected");
+                let connected_at = tokio::time::Instant::now();
                 let session = session(&mut client, socket, &mut queued, &mut stop);
                 match session.instrument(info_span!("bridge::session")).await {
                     SessionEnd::Stopped => return,
                     SessionEnd::Lost(reason) => {
+                        // Only a connection that held counts as a success; a server that
+                        // accepts and drops at once must still see the waits grow.
+                        if connected_at.elapsed() >= STABLE_SESSION {
+                            failures = 0;
+                        }
                         info!(reason = %reason, "bridge connection lost");
                         reason
                     }

@@ -128,12 +128,30 @@ pub fn parse_frame(text: &str) -> Result<Frame, FrameError> {
 
     if let Some(at) = at_mut(&mut message) {
         resolve_time(at).map_err(|text| FrameError::InvalidTime {
-            kind: kind.into_owned(),
+            kind: kind.to_string(),
             at: text,
         })?;
     }
+    if let Some(detail) = tool_name_problem(&message) {
+        return Err(FrameError::WrongValue {
+            kind: kind.into_owned(),
+            detail,
+        });
+    }
     Ok(Frame::Message(message))
 }
+
+/// The earliest `at` accepted: 2000-01-01T00:00:00Z. Nothing a modder ran happened before;
+/// an older stamp is a sender bug (seconds sent as milliseconds, a zero default).
+pub const EARLIEST_EVENT_MS: i64 = 946_684_800_000;
+
+/// How far past now an `at` may lie: an hour covers a sender's clock drifting, while a
+/// far-future stamp would pin its entry to the top of the feed forever.
+pub const FUTURE_TOLERANCE_MS: i64 = 3_600_000;
+
+/// Longest tool name accepted. Real names are under 30 characters; the cap keeps one frame
+/// from filling cards, the feed and its database with a quarter megabyte of name.
+pub const MAX_TOOL_NAME_CHARS: usize = 128;
 
 /// Sorts a failure of the tag pass into syntax, shape or tag problems.
 fn classify_tag_error(text: &str, err: &serde_json::Error) -> FrameError {
@@ -193,18 +211,39 @@ fn at_mut(message: &mut BridgeMessage) -> Option<&mut Option<EventTime>> {
     }
 }
 
-/// Rewrites an RFC 3339 `at` as Unix ms; returns the text when it does not parse.
+/// Rewrites an RFC 3339 `at` as Unix ms; returns the text when it does not parse or lies
+/// outside [`EARLIEST_EVENT_MS`] to now plus [`FUTURE_TOLERANCE_MS`].
 fn resolve_time(at: &mut Option<EventTime>) -> Result<(), String> {
     let Some(time) = at.as_mut() else {
         return Ok(());
     };
-    match (clock::event_time_ms(time), time) {
-        (Some(ms), time) => *time = EventTime::UnixMs(ms),
+    let ms = match (clock::event_time_ms(time), &mut *time) {
+        (Some(ms), _) => ms,
         (None, EventTime::Rfc3339(text)) => return Err(std::mem::take(text)),
         // Unix ms always resolves; this arm only keeps the match total.
-        (None, EventTime::UnixMs(_)) => {}
+        (None, EventTime::UnixMs(ms)) => *ms,
+    };
+    let latest = clock::now_ms().saturating_add(FUTURE_TOLERANCE_MS);
+    if !(EARLIEST_EVENT_MS..=latest).contains(&ms) {
+        return Err(ms.to_string());
     }
+    *time = EventTime::UnixMs(ms);
     Ok(())
+}
+
+/// Why a tool name cannot be shown, if it cannot.
+fn tool_name_problem(message: &BridgeMessage) -> Option<String> {
+    let (BridgeMessage::ToolDetected { tool, .. } | BridgeMessage::ToolExited { tool, .. }) =
+        message
+    else {
+        return None;
+    };
+    if tool.trim().is_empty() {
+        return Some("the tool name is empty".to_owned());
+    }
+    let length = tool.chars().count();
+    (length > MAX_TOOL_NAME_CHARS)
+        .then(|| format!("the tool name has {length} characters, over {MAX_TOOL_NAME_CHARS}"))
 }
 
 #[cfg(test)]
@@ -410,6 +449,49 @@ mod tests {
             Err(FrameError::WrongValue {
                 kind: "tool_detected".into(),
                 detail: r#"invalid type: string "seven", expected u32"#.into(),
+            })
+        );
+    }
+
+    // Regression: an `at` beyond 2^53 reached the webview as a float, every later update
+    // failed to decode there, and the Tool monitor stayed blank even after a restart.
+    #[test]
+    fn refuses_an_at_outside_the_plausible_range() {
+        for at in ["9007199254740993", "-1", "0", "1", "253402300800000"] {
+            let text = format!(r#"{{"type":"tool_detected","tool":"Blender","at":{at}}}"#);
+            assert_eq!(
+                parse_frame(&text),
+                Err(FrameError::InvalidTime {
+                    kind: "tool_detected".into(),
+                    at: at.into(),
+                }),
+                "at = {at}"
+            );
+        }
+        assert_eq!(
+            parse_frame(r#"{"type":"tool_detected","tool":"Blender","at":"1999-12-31T23:59:59Z"}"#),
+            Err(FrameError::InvalidTime {
+                kind: "tool_detected".into(),
+                at: "946684799000".into(),
+            })
+        );
+    }
+
+    #[test]
+    fn refuses_an_empty_or_overlong_tool_name() {
+        assert_eq!(
+            parse_frame(r#"{"type":"tool_detected","tool":"  "}"#),
+            Err(FrameError::WrongValue {
+                kind: "tool_detected".into(),
+                detail: "the tool name is empty".into(),
+            })
+        );
+        let long = "x".repeat(MAX_TOOL_NAME_CHARS + 1);
+        assert_eq!(
+            parse_frame(&format!(r#"{{"type":"tool_exited","tool":"{long}"}}"#)),
+            Err(FrameError::WrongValue {
+                kind: "tool_exited".into(),
+                detail: format!("the tool name has 129 characters, over {MAX_TOOL_NAME_CHARS}"),
             })
         );
     }

@@ -18,6 +18,11 @@ use crate::bus::{BusEvent, ToolProcess};
 use crate::clock::event_time_ms;
 use crate::feed::NewFeedEntry;
 use crate::tools::ToolTable;
+use tracing::warn;
+
+/// Cards for tools only Mossy knows. A modder runs a handful of tools; a sender inventing
+/// thousands of names would otherwise grow every update and the page without bound.
+pub(crate) const MAX_REPORTED_ONLY_CARDS: usize = 32;
 
 /// Every card, table tools first, with Mossy's open reports per card.
 #[derive(Debug, Clone)]
@@ -101,7 +106,16 @@ impl Cards {
             .and_then(event_time_ms)
             .unwrap_or(received_at_ms);
         let (id, name) = table.tool_for_reported_name(tool);
-        let index = self.card_for(&id, &name);
+        let index = match self.index.get(&id) {
+            Some(&index) => index,
+            // An exit of a tool never reported changes nothing; no card for it.
+            None if !detected => return (false, Vec::new()),
+            None if self.cards.len() >= table.tools().len() + MAX_REPORTED_ONLY_CARDS => {
+                warn!(tool = %name, limit = MAX_REPORTED_ONLY_CARDS, "too many unknown tools; report ignored");
+                return (false, Vec::new());
+            }
+            None => self.card_for(&id, &name),
+        };
         let card = &mut self.cards[index];
         let before = card.clone();
 
@@ -368,5 +382,26 @@ mod tests {
             })
         );
         assert_eq!(cards.cards().len(), table.tools().len() + 1);
+    }
+
+    // Regression: a sender inventing thousands of tool names grew every update, the page
+    // and the backend's memory without bound.
+    #[test]
+    fn cards_for_unknown_tools_are_capped_and_exits_of_unseen_tools_add_none() {
+        let table = ToolTable::builtin();
+        let mut cards = Cards::new(&table);
+        let builtin = cards.cards().len();
+
+        let (changed, entries) = cards.apply(&report(false, "Never Seen", Some(1), None), &table);
+        assert!(!changed && entries.is_empty());
+        assert_eq!(cards.cards().len(), builtin);
+
+        for n in 0..MAX_REPORTED_ONLY_CARDS + 10 {
+            cards.apply(&report(true, &format!("Tool {n}"), Some(1), None), &table);
+        }
+        assert_eq!(cards.cards().len(), builtin + MAX_REPORTED_ONLY_CARDS);
+        let (changed, entries) = cards.apply(&report(true, "Blender", Some(2), None), &table);
+        assert!(changed, "built-in tools still take reports");
+        assert_eq!(entries.len(), 1);
     }
 }
