@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod bridge;
+pub mod build;
 pub mod bus;
 pub mod clock;
 pub mod feed;

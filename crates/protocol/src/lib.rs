@@ -12,4 +12,5 @@
 #![warn(missing_docs)]
 
 pub mod bridge;
+pub mod build;
 pub mod ipc;
