@@ -49,25 +49,39 @@ async fn loops_a_scenario_and_floods_with_stamped_messages() {
     );
 
     let _flood_client = spawn_bridge_client(client_config(&flood.url()), bus);
-    for _ in 0..20 {
+    let mut flood_messages = Vec::new();
+    while flood_messages.len() < 4 {
         let (message, received_at_ms) = next_message(&mut events).await;
-        match message {
-            BridgeMessage::ToolDetected {
-                tool,
-                pid: None,
-                at: Some(EventTime::UnixMs(at)),
-            } => {
-                assert_eq!(tool, "Blender");
-                assert!(
-                    at <= received_at_ms,
-                    "stamped {at}, received {received_at_ms}"
-                );
-            }
+        let (BridgeMessage::ToolDetected { tool, pid, at }
+        | BridgeMessage::ToolExited { tool, pid, at }) = &message
+        else {
             // A message from the looping scenario still in flight.
-            other if other == bare_tool_detected() || other == bare_build_progress() => {}
-            other => panic!("not a flood message: {other:?}"),
+            assert!(message == bare_tool_detected() || message == bare_build_progress());
+            continue;
+        };
+        if pid.is_none() {
+            continue; // the looping scenario's bare tool_detected
         }
+        let Some(EventTime::UnixMs(at)) = at else {
+            panic!("flood message without a Unix-ms stamp: {message:?}");
+        };
+        assert_eq!(tool, "Blender");
+        assert!(
+            *at <= received_at_ms,
+            "stamped {at}, received {received_at_ms}"
+        );
+        flood_messages.push((matches!(message, BridgeMessage::ToolDetected { .. }), *pid));
     }
+    // A start and an exit per pid, then the next pid: every message changes the monitor.
+    assert_eq!(
+        flood_messages,
+        [
+            (true, Some(1_000_000)),
+            (false, Some(1_000_000)),
+            (true, Some(1_000_001)),
+            (false, Some(1_000_001))
+        ]
+    );
 }
 
 #[tokio::test]

@@ -74,7 +74,7 @@ pub enum Playback {
         /// Start again after the last step, forever.
         looping: bool,
     },
-    /// `tool_detected` messages with `at` set to their send time, for benchmarks.
+    /// `tool_detected` and `tool_exited` messages for successive pids, `at` set to their send time, for benchmarks.
     Flood {
         /// Messages per second.
         per_second: u32,
@@ -274,9 +274,17 @@ async fn play_flood(
         let elapsed = started.elapsed().min(duration);
         let due = u128::from(per_second) * elapsed.as_millis() / 1000;
         let due = u64::try_from(due).unwrap_or(u64::MAX);
-        for _ in sent..due {
+        for n in sent..due {
+            // Alternate a start and an exit of one pid, then the next pid: every message
+            // changes the tool monitor and so reaches the feed, and no state piles up.
+            let kind = if n % 2 == 0 {
+                "tool_detected"
+            } else {
+                "tool_exited"
+            };
+            let pid = FLOOD_FIRST_PID.wrapping_add(u32::try_from(n / 2).unwrap_or(u32::MAX));
             let frame = format!(
-                r#"{{"type":"tool_detected","tool":"Blender","at":{}}}"#,
+                r#"{{"type":"{kind}","tool":"Blender","pid":{pid},"at":{}}}"#,
                 clock::now_ms()
             );
             socket.feed(Message::text(frame)).await?;
@@ -295,6 +303,9 @@ async fn play_flood(
     while pause(socket, IDLE_WAIT).await? {}
     Ok(())
 }
+
+/// First pid a flood reports; far above real pids on a desktop so nobody mistakes them.
+const FLOOD_FIRST_PID: u32 = 1_000_000;
 
 /// Carries out one action.
 async fn perform(socket: &mut ServerSocket, action: &Action) -> Result<Flow, tungstenite::Error> {
