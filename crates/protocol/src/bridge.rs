@@ -213,15 +213,7 @@ pub enum BuildResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn round_trip<T>(value: &T)
-    where
-        T: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug,
-    {
-        let text = serde_json::to_string(value).expect("serializes");
-        let back: T = serde_json::from_str(&text).expect("deserializes");
-        assert_eq!(&back, value, "round trip through {text}");
-    }
+    use crate::tests::round_trip;
 
     #[test]
     fn every_bridge_message_round_trips() {

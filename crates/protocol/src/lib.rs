@@ -14,3 +14,18 @@
 pub mod bridge;
 pub mod build;
 pub mod ipc;
+
+#[cfg(test)]
+mod tests {
+    use serde::{Deserialize, Serialize};
+
+    /// Serializes `value` to JSON and back, and checks nothing changed on the way.
+    pub(crate) fn round_trip<T>(value: &T)
+    where
+        T: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug,
+    {
+        let text = serde_json::to_string(value).expect("serializes");
+        let back: T = serde_json::from_str(&text).expect("deserializes");
+        assert_eq!(&back, value, "round trip through {text}");
+    }
+}
