@@ -171,7 +171,16 @@ impl AppSession {
     }
 
     /// Saves a screenshot of the window under `target/e2e/<name>.png` and returns its path.
+    /// It waits for two animation frames first: WebKit captures what it last painted, which can
+    /// lag the DOM the test just checked by a frame or more under software rendering.
     pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
+        self.client
+            .execute_async(
+                "const done = arguments[0]; \
+                 requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 100)));",
+                Vec::new(),
+            )
+            .await?;
         let png = self.client.screenshot().await?;
         let dir = workspace_root().join("target/e2e");
         std::fs::create_dir_all(&dir)?;

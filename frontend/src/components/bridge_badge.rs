@@ -9,8 +9,9 @@ use mossy_protocol::ipc::{BridgeStatus, BridgeUpdate};
 use crate::format;
 use crate::ipc;
 
-/// How often the "retrying in N s" countdown redraws; a quarter second keeps the whole
-/// seconds honest without waking the page needlessly.
+/// How often the "retrying in N s" countdown checks the clock; a quarter second keeps the
+/// whole seconds honest. The label itself changes, and the page repaints, once a second, and
+/// only while retrying: an idle app must not spend CPU on a clock nobody sees change.
 const COUNTDOWN_TICK_MS: u64 = 250;
 
 /// The latest bridge update, shared through context; `None` until the backend answers.
@@ -44,8 +45,23 @@ pub fn BridgeBadge() -> impl IntoView {
     let BridgeBadgeError(error) = expect_context::<BridgeBadgeError>();
     let (now, set_now) = signal(format::now_ms());
 
+    let retrying = move || {
+        update.with_untracked(|u| {
+            matches!(
+                u,
+                Some(BridgeUpdate {
+                    status: BridgeStatus::Retrying { .. },
+                    ..
+                })
+            )
+        })
+    };
     let ticker = set_interval_with_handle(
-        move || set_now.set(format::now_ms()),
+        move || {
+            if retrying() {
+                set_now.set(format::now_ms());
+            }
+        },
         std::time::Duration::from_millis(COUNTDOWN_TICK_MS),
     )
     .ok();
@@ -62,7 +78,7 @@ pub fn BridgeBadge() -> impl IntoView {
         Some(BridgeStatus::Retrying { .. }) => "retrying",
         Some(BridgeStatus::Disabled) => "disabled",
     };
-    let label = move || {
+    let label = Memo::new(move |_| {
         if let Some(message) = error.get() {
             return format!("Bridge unavailable: {message}");
         }
@@ -76,7 +92,7 @@ pub fn BridgeBadge() -> impl IntoView {
             }
             Some(BridgeStatus::Disabled) => "Mossy: bridge off".to_owned(),
         }
-    };
+    });
     let title = move || match update.get() {
         Some(BridgeUpdate { status, counters }) => {
             let detail = match status {
