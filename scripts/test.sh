@@ -46,7 +46,7 @@ echo "test: unit, integration and webview tests"
 # holding the pipe open, which would hang the run instead of failing it.
 log=$(mktemp)
 status=0
-cargo test --locked --workspace >"$log" 2>&1 || status=$?
+cargo test --locked --workspace --no-fail-fast >"$log" 2>&1 || status=$?
 cat "$log"
 passed=$(awk '/^test result:/ { sum += $4 } END { print sum + 0 }' "$log")
 failed=$(awk '/^test result:/ { sum += $6 } END { print sum + 0 }' "$log")

@@ -123,6 +123,9 @@ mod tests {
         let mut inbox = Inbox::new(Bus::new());
 
         tracing::subscriber::with_default(warnings.clone(), || {
+            // Regression: another test thread may have met these callsites first, with no
+            // subscriber, and cached "never interested"; recompute with this one in place.
+            tracing::callsite::rebuild_interest_cache();
             inbox.accept_text(r#"{"type":"tool_detected","tool":"Blender"}"#);
             inbox.accept_text(r#"{"type":"notification"}"#);
             inbox.accept_text(r#"{"type":"build_progress","percent":150}"#);
