@@ -36,10 +36,11 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-# Installs a cargo tool unless `$bin --version` already prints the wanted version.
+# Installs a cargo tool unless cargo already installed that crate at that version.
+installed_tools=$(cargo install --list)
 cargo_tool() {
-  local crate=$1 bin=$2 version=$3 locked=$4
-  if command -v "$bin" >/dev/null 2>&1 && "$bin" --version 2>/dev/null | grep -q "$version"; then
+  local crate=$1 version=$2 locked=$3
+  if grep -qx "$crate v$version:" <<<"$installed_tools"; then
     return 0
   fi
   echo "setup: cargo install $crate $version"
@@ -49,10 +50,10 @@ cargo_tool() {
 # wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock, or Trunk tries to
 # download one. Its own lockfile pins a yanked crate, so it installs without --locked.
 WASM_BINDGEN_VERSION=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
-cargo_tool wasm-bindgen-cli wasm-bindgen "$WASM_BINDGEN_VERSION" ""
+cargo_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION" ""
 # Trunk 0.22 needs a newer rustc than 1.95; 0.21.14 is the newest that builds here.
-cargo_tool trunk trunk 0.21.14 --locked
-cargo_tool tauri-driver tauri-driver 2.1.0 --locked
-cargo_tool tauri-cli cargo-tauri 2.12.4 --locked
+cargo_tool trunk 0.21.14 --locked
+cargo_tool tauri-driver 2.1.0 --locked
+cargo_tool tauri-cli 2.12.4 --locked
 
 echo "setup: done"
