@@ -48,6 +48,21 @@ pub fn release_binary(name: &str, env_override: &str) -> PathBuf {
     path
 }
 
+/// Spawns `command`, retrying while the kernel says "text file busy": a binary copied a
+/// moment ago can still be open for writing in a child another test thread just forked.
+pub fn spawn_fresh_copy(command: &mut Command) -> std::io::Result<Child> {
+    let mut tries = 0;
+    loop {
+        match command.spawn() {
+            Err(err) if err.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 50 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            result => return result,
+        }
+    }
+}
+
 /// A TCP port on loopback that was free a moment ago.
 pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
@@ -64,7 +79,7 @@ impl GroupChild {
     /// Starts `command` in a new process group.
     pub fn spawn(command: &mut Command) -> std::io::Result<Self> {
         use std::os::unix::process::CommandExt;
-        command.process_group(0).spawn().map(|child| Self { child })
+        spawn_fresh_copy(command.process_group(0)).map(|child| Self { child })
     }
 
     /// Waits until the child prints a line containing `needle` on its piped stdout; the rest
@@ -143,6 +158,8 @@ impl AppSession {
             anyhow::anyhow!("could not start tauri-driver ({err}); run scripts/setup.sh")
         })?;
         wait_for_port(port, DRIVER_START_TIMEOUT).await?;
+        // tauri-driver refuses a session until WebKitWebDriver listens too.
+        wait_for_port(native_port, DRIVER_START_TIMEOUT).await?;
 
         let capabilities = json!({
             "browserName": "wry",

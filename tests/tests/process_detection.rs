@@ -45,7 +45,7 @@ impl Drop for Children {
 impl Children {
     /// Starts `program` with `args`, keeping it in the guard, and returns its pid.
     fn start(&mut self, command: &mut Command) -> u32 {
-        let child = command.spawn().expect("child starts");
+        let child = mossy_tests::e2e::spawn_fresh_copy(command).expect("child starts");
         let pid = child.id();
         self.0.push(child);
         pid
