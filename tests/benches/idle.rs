@@ -23,12 +23,13 @@
 //! It prints figures and asserts no timing.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use mossy_tests::e2e::{APP_BIN_ENV, GroupChild, free_port, release_binary};
+use mossy_tests::procfs::{all_pids, clock_ticks, stat_fields, tree_cpu_ticks, tree_rss_kib};
 
 /// Time after launch before measuring: the app reads its feed, polls the process list for
 /// the first time (the one expensive poll) and paints; idle means after all that.
@@ -57,9 +58,6 @@ const EXIT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Environment variable naming the reference binary, for runs outside the workspace layout.
 const EMPTY_BIN_ENV: &str = "MOSSY_EMPTY_WINDOW_BIN";
-
-/// Kernel clock ticks a second when `getconf CLK_TCK` cannot say: the Linux default.
-const DEFAULT_CLOCK_TICKS: u64 = 100;
 
 /// The log line the app writes when the page painted its first frame.
 const FIRST_PAINT_MESSAGE: &str = "first paint";
@@ -262,66 +260,8 @@ fn stop(child: &mut GroupChild) {
     }
 }
 
-fn clock_ticks() -> u64 {
-    let output = Command::new("getconf").arg("CLK_TCK").output().ok();
-    output
-        .and_then(|output| String::from_utf8(output.stdout).ok())
-        .and_then(|text| text.trim().parse().ok())
-        .unwrap_or(DEFAULT_CLOCK_TICKS)
-}
-
 fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
-}
-
-// Process-tree sampling from /proc. webview_latency.rs has the same few functions: a bench
-// target cannot share a module without a library file, and these stay small.
-
-/// CPU ticks (utime + stime) of `root` and every process below it, by pid, with names.
-fn tree_cpu_ticks(root: u32) -> HashMap<u32, (String, u64)> {
-    let mut ticks = HashMap::new();
-    for pid in std::iter::once(root).chain(descendants(root)) {
-        let used = stat_fields(pid).and_then(|fields| {
-            // After the name: state, ppid, ... utime is the 12th, stime the 13th.
-            let utime: u64 = fields.get(11)?.parse().ok()?;
-            let stime: u64 = fields.get(12)?.parse().ok()?;
-            Some(utime + stime)
-        });
-        if let (Some(name), Some(used)) = (process_name(pid), used) {
-            ticks.insert(pid, (name, used));
-        }
-    }
-    ticks
-}
-
-/// Resident memory of `root` and every process below it, in KiB, summed per process name.
-fn tree_rss_kib(root: u32) -> HashMap<String, u64> {
-    let mut by_name = HashMap::new();
-    for pid in std::iter::once(root).chain(descendants(root)) {
-        if let (Some(name), Some(kib)) = (process_name(pid), rss_kib(pid)) {
-            *by_name.entry(name).or_insert(0) += kib;
-        }
-    }
-    by_name
-}
-
-/// Every live process below `root`, found by scanning parent ids in `/proc`.
-fn descendants(root: u32) -> Vec<u32> {
-    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
-    for pid in all_pids() {
-        if let Some(parent) = stat_fields(pid).and_then(|fields| fields.get(1)?.parse().ok()) {
-            children.entry(parent).or_default().push(pid);
-        }
-    }
-    let mut found = Vec::new();
-    let mut queue = vec![root];
-    while let Some(pid) = queue.pop() {
-        for &child in children.get(&pid).into_iter().flatten() {
-            found.push(child);
-            queue.push(child);
-        }
-    }
-    found
 }
 
 /// True while any process is in process group `group` (its processes outlive the leader
@@ -335,29 +275,4 @@ fn group_alive(group: u32) -> bool {
         // A zombie is gone in all but name; its parent may not reap it soon.
         fields.get(2) == Some(&group) && fields.first().is_some_and(|state| state != "Z")
     })
-}
-
-fn all_pids() -> impl Iterator<Item = u32> {
-    let entries = std::fs::read_dir("/proc").into_iter().flatten().flatten();
-    entries.filter_map(|entry| entry.file_name().to_str()?.parse().ok())
-}
-
-/// The fields of `/proc/<pid>/stat` after the process name, starting with the state; the
-/// name is skipped because it may hold spaces and parentheses.
-fn stat_fields(pid: u32) -> Option<Vec<String>> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (_, rest) = stat.rsplit_once(')')?;
-    Some(rest.split_whitespace().map(str::to_owned).collect())
-}
-
-fn process_name(pid: u32) -> Option<String> {
-    let comm = std::fs::read_to_string(PathBuf::from("/proc").join(pid.to_string()).join("comm"));
-    comm.ok().map(|name| name.trim_end().to_owned())
-}
-
-/// `VmRSS` of `/proc/<pid>/status`, in KiB.
-fn rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }

@@ -4,6 +4,7 @@
 //! so a broken test fails with a sentence instead of hanging the run.
 
 pub mod e2e;
+pub mod procfs;
 
 use std::future::Future;
 use std::net::SocketAddr;
