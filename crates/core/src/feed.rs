@@ -11,22 +11,17 @@
 //! starts an empty feed, so a bad file costs the history, not the app.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use mossy_protocol::ipc::{FeedEntry, FeedKind, ToolId};
-use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use tracing::{info, warn};
 
-use crate::clock::now_ms;
+use crate::store::{self, OpenError};
 
 /// Rows kept in the feed. A modder starts and quits tools a few hundred times on a busy
 /// day, so this holds weeks of history, while the whole feed stays small enough (about
 /// 2 MB) to keep in memory and to send to the window in one message when it opens.
 pub const FEED_CAPACITY: usize = 10_000;
-
-/// How long a write waits for another connection to the same file (a second app instance)
-/// before failing. Longer than any batch takes; short enough not to stall the writer.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The schema. `AUTOINCREMENT` keeps ids growing after a clear, so the window never sees
 /// an old id come back for a different entry.
@@ -111,38 +106,15 @@ pub struct FeedStore {
 impl FeedStore {
     /// Opens or creates the feed file at `path`, creating its folder.
     pub fn open(path: &Path) -> Result<Self, FeedError> {
-        if let Some(folder) = path
-            .parent()
-            .filter(|folder| !folder.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(folder).map_err(|source| FeedError::CreateFolder {
-                path: folder.to_owned(),
-                source,
+        let connection =
+            store::open(path, SCHEMA, "SELECT count(*) FROM feed").map_err(|err| match err {
+                OpenError::CreateFolder(path, source) => FeedError::CreateFolder { path, source },
+                OpenError::Unreadable(source) => FeedError::Unreadable {
+                    path: path.to_owned(),
+                    source,
+                },
+                OpenError::Sqlite(source) => FeedError::Sqlite(source),
             })?;
-        }
-        let unreadable = |source: rusqlite::Error| match source.sqlite_error_code() {
-            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => FeedError::Unreadable {
-                path: path.to_owned(),
-                source,
-            },
-            _ => FeedError::Sqlite(source),
-        };
-
-        let connection = Connection::open(path).map_err(unreadable)?;
-        connection.busy_timeout(BUSY_TIMEOUT).map_err(unreadable)?;
-        // The first statements are the first to read the file, so they find a bad one.
-        connection
-            .query_row("PRAGMA journal_mode = WAL", [], |row| {
-                row.get::<_, String>(0)
-            })
-            .map_err(unreadable)?;
-        connection
-            .pragma_update(None, "synchronous", "NORMAL")
-            .map_err(unreadable)?;
-        connection.execute_batch(SCHEMA).map_err(unreadable)?;
-        connection
-            .query_row("SELECT count(*) FROM feed", [], |row| row.get::<_, i64>(0))
-            .map_err(unreadable)?;
         Ok(Self { connection })
     }
 
@@ -152,26 +124,8 @@ impl FeedStore {
     pub fn open_or_move_aside(path: &Path) -> Result<(Self, Option<PathBuf>), FeedError> {
         match Self::open(path) {
             Err(FeedError::Unreadable { source, .. }) => {
-                let mut moved = path.as_os_str().to_owned();
-                moved.push(format!(".damaged-{}", now_ms()));
-                let moved = PathBuf::from(moved);
-                std::fs::rename(path, &moved).map_err(|source| FeedError::MoveAside {
-                    path: path.to_owned(),
-                    source,
-                })?;
-                for suffix in ["-wal", "-shm"] {
-                    let mut side = path.as_os_str().to_owned();
-                    side.push(suffix);
-                    // A leftover WAL would be replayed into the fresh file; it must go.
-                    if let Err(err) = std::fs::remove_file(&side)
-                        && err.kind() != std::io::ErrorKind::NotFound
-                    {
-                        return Err(FeedError::MoveAside {
-                            path: side.into(),
-                            source: err,
-                        });
-                    }
-                }
+                let moved = store::move_aside(path)
+                    .map_err(|(path, source)| FeedError::MoveAside { path, source })?;
                 warn!(
                     path = %path.display(),
                     moved_to = %moved.display(),

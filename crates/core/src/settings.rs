@@ -33,6 +33,14 @@ pub enum SettingsError {
         /// The I/O failure.
         source: std::io::Error,
     },
+    /// The settings could not be written.
+    #[error("could not save {path}: {source}")]
+    Write {
+        /// The settings file.
+        path: PathBuf,
+        /// The I/O failure.
+        source: std::io::Error,
+    },
     /// The file is not valid settings TOML.
     #[error("{path} is not valid settings: {source}")]
     Parse {
@@ -52,6 +60,16 @@ pub struct Settings {
     pub bridge: BridgeSettings,
     /// Additions to the built-in tool table.
     pub tools: ToolSettings,
+    /// Build profiles the Build panel can run.
+    pub builds: BuildSettings,
+}
+
+/// The Build panel's settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BuildSettings {
+    /// Profiles in the order the user made them; names are unique.
+    pub profiles: Vec<mossy_protocol::build::BuildProfile>,
 }
 
 /// The connection to Mossy's bridge.
@@ -110,6 +128,23 @@ impl Settings {
             path: path.to_owned(),
             source: Box::new(source),
         })
+    }
+
+    /// Writes the settings file whole: to a temporary file beside it, then renamed over it,
+    /// so a crash mid-write leaves the old file, never half of the new one.
+    pub fn save(&self, path: &Path) -> Result<(), SettingsError> {
+        let write_error = |source| SettingsError::Write {
+            path: path.to_owned(),
+            source,
+        };
+        let text = toml::to_string_pretty(self)
+            .map_err(|err| write_error(std::io::Error::other(err.to_string())))?;
+        if let Some(folder) = path.parent() {
+            std::fs::create_dir_all(folder).map_err(write_error)?;
+        }
+        let temporary = path.with_extension("toml.saving");
+        std::fs::write(&temporary, text).map_err(write_error)?;
+        std::fs::rename(&temporary, path).map_err(write_error)
     }
 }
 
@@ -209,8 +244,31 @@ executables = ["CapricaGui"]
                         },
                     ],
                 },
+                builds: BuildSettings::default(),
             }
         );
+    }
+
+    #[test]
+    fn build_profiles_survive_a_save_and_load() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("config with space #1").join(SETTINGS_FILE);
+        let mut settings = Settings::default();
+        settings
+            .builds
+            .profiles
+            .push(mossy_protocol::build::BuildProfile {
+                name: "Quest scripts".into(),
+                program: r"C:\Games\Fallout 4\Papyrus Compiler\PapyrusCompiler.exe".into(),
+                args: vec![
+                    "Quest Script.psc".into(),
+                    "-f=Institute_Papyrus_Flags.flg".into(),
+                ],
+                working_dir: Some("D:/Mods/Éléonore".into()),
+                env: [("LANG".to_owned(), "C".to_owned())].into(),
+            });
+        settings.save(&path).expect("saves");
+        assert_eq!(Settings::load(&path).expect("loads"), settings);
     }
 
     #[test]
