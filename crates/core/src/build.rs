@@ -14,7 +14,11 @@
 //! [`BuildTracker`] joins stages 2 and 3 for the common case. A new build gets a new
 //! tracker, so it starts with empty error and warning lists.
 
+pub mod center;
+mod follow;
+pub mod history;
 mod line;
+mod log;
 mod output;
 mod parser;
 mod process;
@@ -25,6 +29,9 @@ mod supervisor;
 use mossy_protocol::bridge::LogStream;
 use mossy_protocol::build::{BuildSnapshot, CompilerSummary, Diagnostic};
 
+pub use center::{BuildCenter, BuildCenterConfig, BuildSubscription, CenterError};
+pub use history::{BuildHistory, HISTORY_KEEP, HISTORY_LOG_CAP, HistoryError, StoredBuild};
+pub use log::LogBuffer;
 pub use mossy_protocol::build::{BuildOutcome, BuildProfile, LogLine};
 pub use parser::PapyrusParser;
 pub use runner::{
@@ -86,6 +93,19 @@ impl BuildTracker {
     pub fn feed(&mut self, stream: LogStream, line: &str) -> &[BuildEvent] {
         self.events.clear();
         self.parser.feed(stream, line, &mut self.events);
+        self.apply_events()
+    }
+
+    /// Like [`BuildTracker::feed`] for line `number` of a log: diagnostics found in it
+    /// remember the number, so the panel can scroll to the line.
+    pub fn feed_numbered(&mut self, number: u64, stream: LogStream, line: &str) -> &[BuildEvent] {
+        self.events.clear();
+        self.parser.feed(stream, line, &mut self.events);
+        for event in &mut self.events {
+            if let BuildEvent::DiagnosticFound(diagnostic) = event {
+                diagnostic.log_line = Some(number);
+            }
+        }
         self.apply_events()
     }
 

@@ -15,5 +15,6 @@ pub mod clock;
 pub mod feed;
 pub mod settings;
 pub mod sim;
+mod store;
 pub mod tool_monitor;
 pub mod tools;

@@ -61,6 +61,10 @@ pub struct Diagnostic {
     pub code: Option<String>,
     /// The message text.
     pub message: String,
+    /// The 1-based number of the log line it was read from, so the panel can scroll there;
+    /// `None` when it was not read from a numbered log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_line: Option<u64>,
 }
 
 impl Diagnostic {
@@ -221,6 +225,136 @@ pub struct BuildOutcome {
     pub stderr_lines: u64,
 }
 
+/// Where a build shown in the panel comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BuildSource {
+    /// The app ran a build profile.
+    Profile {
+        /// The profile's name.
+        name: String,
+    },
+    /// Mossy reported it over the bridge.
+    Mossy {
+        /// Mossy's id for it, when Mossy gave one.
+        build_id: Option<String>,
+    },
+    /// A log file the app follows, such as the game's `Papyrus.0.log`.
+    LogFile {
+        /// The file's path.
+        path: String,
+    },
+}
+
+/// Where a build stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BuildStatus {
+    /// Still going.
+    Running,
+    /// Ended well.
+    Succeeded,
+    /// Ended with errors, or could not run.
+    Failed,
+    /// Stopped by the user (or, for a followed log, no longer followed).
+    Cancelled,
+}
+
+impl From<BuildResult> for BuildStatus {
+    fn from(result: BuildResult) -> Self {
+        match result {
+            BuildResult::Succeeded => Self::Succeeded,
+            BuildResult::Failed => Self::Failed,
+            BuildResult::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+/// The app's own number for a build, unique across runs (it is the history row id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct BuildId(pub i64);
+
+/// One build as the panel shows it, apart from its log lines, which are fetched by range.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BuildView {
+    /// The app's number for it.
+    pub id: BuildId,
+    /// A title: the profile name, Mossy's title or the followed file's name.
+    pub title: String,
+    /// Where it comes from.
+    pub source: BuildSource,
+    /// Where it stands.
+    pub status: BuildStatus,
+    /// When it started, in Unix ms.
+    pub started_at_ms: i64,
+    /// When it ended, in Unix ms; `None` while running.
+    pub ended_at_ms: Option<i64>,
+    /// Mossy's own percentage (0 to 100), when Mossy reports one. The panel prefers the
+    /// parsed files-finished progress in [`BuildSnapshot::progress`] when there is one.
+    pub percent: Option<f32>,
+    /// The current step, in words.
+    pub message: Option<String>,
+    /// Why it failed or stopped, in one sentence.
+    pub reason: Option<String>,
+    /// Progress, scripts and diagnostics parsed from the log.
+    pub snapshot: BuildSnapshot,
+    /// Log lines so far.
+    pub lines: u64,
+    /// Log lines that hold an error or warning (the "errors only" view).
+    pub problem_lines: u64,
+    /// True when the stored copy of the log stopped at the size cap.
+    pub log_capped: bool,
+}
+
+/// One past or running build in the history list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildSummary {
+    /// The app's number for it.
+    pub id: BuildId,
+    /// Its title.
+    pub title: String,
+    /// Where it came from.
+    pub source: BuildSource,
+    /// Where it stands.
+    pub status: BuildStatus,
+    /// When it started, in Unix ms.
+    pub started_at_ms: i64,
+    /// How long it ran, in ms; `None` while running.
+    pub duration_ms: Option<u64>,
+    /// Errors found.
+    pub errors: u32,
+    /// Warnings found.
+    pub warnings: u32,
+    /// Log lines.
+    pub lines: u64,
+}
+
+/// One update of the Build panel. Sent when something changed, at most once per frame.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BuildUpdate {
+    /// The newest build, running or not; `None` before the first.
+    pub current: Option<BuildView>,
+    /// Past and running builds, newest first.
+    pub history: Vec<BuildSummary>,
+    /// The build profiles from settings.
+    pub profiles: Vec<BuildProfile>,
+    /// A problem the user should know about that belongs to no build, such as history that
+    /// cannot be stored.
+    pub notice: Option<String>,
+}
+
+/// Log lines of one build, from `start` (0-based position in the list asked for).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogPage {
+    /// The build.
+    pub build: BuildId,
+    /// Position of the first line in the list asked for (all lines, or problem lines only).
+    pub start: u64,
+    /// The lines.
+    pub lines: Vec<LogLine>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,6 +368,7 @@ mod tests {
             column: None,
             code: Some("C4996".into()),
             message: "variable Foo is undefined".into(),
+            log_line: Some(42),
         }
     }
 

@@ -20,6 +20,28 @@ pub mod commands {
     /// Tells the backend the first frame with content was painted; takes nothing. The
     /// backend logs the time since the process started ("cold start to first paint").
     pub const REPORT_FIRST_PAINT: &str = "report_first_paint";
+    /// Starts the Build panel stream; takes `{ channel }`, returns a [`super::SubscriptionId`].
+    pub const SUBSCRIBE_BUILD: &str = "subscribe_build";
+    /// Runs a build profile; takes `{ profile }` (its name), returns the new build's id.
+    pub const BUILD_START: &str = "build_start";
+    /// Cancels a running build or stops following a log; takes `{ id }`.
+    pub const BUILD_CANCEL: &str = "build_cancel";
+    /// Follows a log file as a build; takes `{ path }`, returns the new build's id.
+    pub const BUILD_FOLLOW_LOG: &str = "build_follow_log";
+    /// One build's view, running or from history; takes `{ id }`.
+    pub const BUILD_VIEW: &str = "build_view";
+    /// Log lines of a build; takes `{ id, start, count, problemsOnly }`, returns a log page.
+    pub const BUILD_LOG_RANGE: &str = "build_log_range";
+    /// The next line holding a text; takes `{ id, query, from, backwards }`, returns its
+    /// 1-based number or null.
+    pub const BUILD_SEARCH: &str = "build_search";
+    /// Adds or replaces a build profile; takes `{ profile, replacing }` (the old name).
+    pub const BUILD_SAVE_PROFILE: &str = "build_save_profile";
+    /// Removes a build profile; takes `{ name }`.
+    pub const BUILD_DELETE_PROFILE: &str = "build_delete_profile";
+    /// Opens a file a diagnostic points at with the system's default program; takes
+    /// `{ path }`. Only existing source and text files are opened.
+    pub const OPEN_SOURCE_FILE: &str = "open_source_file";
 }
 
 /// Identifies one stream so the frontend can stop it.
@@ -186,6 +208,8 @@ pub enum ErrorCode {
     Storage,
     /// The stream or item asked for does not exist.
     NotFound,
+    /// The request cannot be carried out as given; the message says why.
+    Invalid,
     /// Something unexpected; the message says what.
     Internal,
 }

@@ -102,6 +102,7 @@ impl Found<'_> {
             column: (self.column > 0).then_some(self.column),
             code: self.code.map(str::to_owned),
             message: message.to_owned(),
+            log_line: None,
         }
     }
 }
@@ -313,6 +314,7 @@ mod tests {
             column,
             code: None,
             message: msg.to_owned(),
+            log_line: None,
         }
     }
 
@@ -445,6 +447,7 @@ mod tests {
                 column: (column > 0).then_some(column),
                 code: code.map(str::to_owned),
                 message: message.to_owned(),
+                log_line: None,
             };
             assert_eq!(
                 diagnostic_line(LogStream::Stdout, line),

@@ -1,0 +1,967 @@
+//! The Build panel's state: every build the app runs, Mossy reports or reads from a log
+//! file, with its whole log, its parsed progress and diagnostics, and the history.
+//!
+//! A [`BuildCenter`] is a cheap handle. Builds feed it line by line from three places:
+//! the runner's reading task (a profile build), the bus (Mossy's `build_*` messages) and a
+//! log follower. Each line goes into the build's [`LogBuffer`] and through its
+//! [`BuildTracker`] under one short lock, and bumps a version number. A subscriber waits
+//! for the version to change and then takes one [`BuildUpdate`], so a build printing a
+//! hundred thousand lines a second costs the window one update per frame; the lines
+//! themselves are fetched by range for the rows on screen.
+//!
+//! A finished build is written to the [`BuildHistory`] off the async threads. While a
+//! profile build runs, its raw output (every byte, before the display cap) is also written
+//! to `<raw dir>/<id>/stdout.log` and `stderr.log`, so even a 10 MB line is kept whole.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+
+use mossy_protocol::bridge::{BridgeMessage, BuildResult, LogStream};
+use mossy_protocol::build::{
+    BuildId, BuildProfile, BuildSource, BuildStatus, BuildSummary, BuildUpdate, BuildView, LogLine,
+    LogPage,
+};
+use tokio::sync::{broadcast, watch};
+use tracing::{debug, info, warn};
+
+use super::follow::{FollowEvent, follow};
+use super::history::{BuildHistory, HISTORY_LOG_CAP, StoredBuild};
+use super::log::LogBuffer;
+use super::runner::{BuildRunner, BuildSink, CancelHandle};
+use super::{BuildEvent, BuildTracker};
+use crate::bus::{Bus, BusEvent};
+use crate::clock::now_ms;
+use crate::settings::Settings;
+
+/// Builds listed in each update; older ones stay in the history file.
+pub const HISTORY_SHOWN: usize = 50;
+
+/// Longest profile name accepted; names show in a drop-down.
+const PROFILE_NAME_MAX: usize = 100;
+
+/// Where the center keeps its files.
+#[derive(Debug, Clone)]
+pub struct BuildCenterConfig {
+    /// The history database.
+    pub history_file: PathBuf,
+    /// Folder for the raw output of profile builds, one subfolder per build.
+    pub raw_dir: PathBuf,
+    /// The settings file profiles are saved in.
+    pub settings_file: PathBuf,
+}
+
+/// Why a Build panel request failed; the text is for the user.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CenterError {
+    /// No profile has that name.
+    #[error("There is no build profile named \"{0}\".")]
+    NoSuchProfile(String),
+    /// No build has that id.
+    #[error("That build is not in the history any more.")]
+    NoSuchBuild,
+    /// A profile build is already running.
+    #[error("A build is already running; cancel it or wait for it to end.")]
+    AlreadyRunning,
+    /// The build has ended.
+    #[error("That build has already ended.")]
+    NotRunning,
+    /// A profile the user entered is not usable.
+    #[error("{0}")]
+    InvalidProfile(String),
+    /// A log file to follow is not usable.
+    #[error("{0}")]
+    InvalidLogFile(String),
+    /// Settings could not be saved.
+    #[error("The profiles could not be saved: {0}")]
+    Settings(String),
+    /// The history store failed.
+    #[error("The build history could not be read or written: {0}")]
+    Storage(String),
+}
+
+/// The Build panel's state; clone it freely.
+#[derive(Clone)]
+pub struct BuildCenter {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    version: watch::Sender<u64>,
+    history: Mutex<BuildHistory>,
+    runner: BuildRunner,
+    config: BuildCenterConfig,
+    /// The runtime the center was started on; requests may come from threads outside it
+    /// (the app's synchronous commands run on the window's thread).
+    runtime: tokio::runtime::Handle,
+}
+
+#[derive(Default)]
+struct State {
+    /// Running builds and the newest finished one, oldest first.
+    live: Vec<LiveBuild>,
+    /// The newest build.
+    current: Option<BuildId>,
+    /// An old build opened from the history.
+    opened: Option<StoredBuild>,
+    /// The newest builds from the history file.
+    history: Vec<BuildSummary>,
+    profiles: Vec<BuildProfile>,
+    notice: Option<String>,
+}
+
+struct LiveBuild {
+    view: BuildView,
+    log: LogBuffer,
+    tracker: BuildTracker,
+    control: Control,
+}
+
+enum Control {
+    /// A profile build's process.
+    Process(CancelHandle),
+    /// A followed log file; send `true` to stop.
+    Follow(watch::Sender<bool>),
+    /// Mossy runs it; the app only watches.
+    Mossy,
+    /// It ended.
+    Ended,
+}
+
+impl LiveBuild {
+    fn new(view: BuildView) -> Self {
+        let log = LogBuffer::new(view.started_at_ms);
+        Self {
+            view,
+            log,
+            tracker: BuildTracker::new(),
+            control: Control::Ended,
+        }
+    }
+
+    fn is_running(&self) -> bool {
+        self.view.status == BuildStatus::Running
+    }
+
+    fn push(&mut self, line: &LogLine) {
+        let number = self.log.push(line);
+        let events = self.tracker.feed_numbered(number, line.stream, &line.text);
+        if events
+            .iter()
+            .any(|event| matches!(event, BuildEvent::DiagnosticFound(_)))
+        {
+            self.log.mark_problem(number);
+        }
+        self.view.lines = self.log.len();
+        self.view.problem_lines = self.log.problem_count();
+    }
+
+    /// A marker line from the app itself, such as "the file was truncated".
+    fn push_notice(&mut self, text: &str) {
+        let line = LogLine {
+            number: 0,
+            at_ms: now_ms(),
+            stream: LogStream::Stderr,
+            text: format!("── Mossy Live: {text} ──"),
+            lossy: false,
+            truncated: false,
+            byte_len: 0,
+        };
+        self.log.push(&line);
+        self.view.lines = self.log.len();
+    }
+
+    fn view(&self) -> BuildView {
+        BuildView {
+            snapshot: self.tracker.snapshot().clone(),
+            ..self.view.clone()
+        }
+    }
+
+    fn summary(&self) -> BuildSummary {
+        let snapshot = self.tracker.snapshot();
+        BuildSummary {
+            id: self.view.id,
+            title: self.view.title.clone(),
+            source: self.view.source.clone(),
+            status: self.view.status,
+            started_at_ms: self.view.started_at_ms,
+            duration_ms: self
+                .view
+                .ended_at_ms
+                .map(|ended| u64::try_from(ended - self.view.started_at_ms).unwrap_or(0)),
+            errors: snapshot.errors,
+            warnings: snapshot.warnings,
+            lines: self.log.len(),
+        }
+    }
+}
+
+impl BuildCenter {
+    /// Opens the history, reads the profiles and starts following Mossy's builds on `bus`.
+    /// Must be called inside a tokio runtime; the center keeps using that runtime, so its
+    /// methods may be called from any thread. A history file that cannot be used at all is
+    /// replaced by one in memory, and the panel says so.
+    pub fn start(config: BuildCenterConfig, profiles: Vec<BuildProfile>, bus: &Bus) -> Self {
+        let mut notice = None;
+        let history = match BuildHistory::open(&config.history_file) {
+            Ok((history, None)) => Some(history),
+            Ok((history, Some(moved))) => {
+                notice = Some(format!(
+                    "The build history was damaged and has been kept aside as {}.",
+                    moved.display()
+                ));
+                Some(history)
+            }
+            Err(err) => {
+                warn!(error = %err, "build history unusable; keeping it in memory only");
+                notice = Some(format!("Build history is not being kept: {err}"));
+                None
+            }
+        };
+        let history = match history.map_or_else(BuildHistory::in_memory, Ok) {
+            Ok(history) => history,
+            Err(err) => {
+                // An in-memory SQLite database failing to open means no memory at all.
+                warn!(error = %err, "in-memory build history failed");
+                notice = Some(format!("Build history is not being kept: {err}"));
+                #[expect(clippy::expect_used, reason = "no way to continue without memory")]
+                BuildHistory::in_memory().expect("an in-memory database opens")
+            }
+        };
+        let listed = history.list(HISTORY_SHOWN).unwrap_or_else(|err| {
+            warn!(error = %err, "build history list failed");
+            Vec::new()
+        });
+        let center = Self {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State {
+                    history: listed,
+                    profiles,
+                    notice,
+                    ..State::default()
+                }),
+                version: watch::Sender::new(0),
+                history: Mutex::new(history),
+                runner: BuildRunner::new(),
+                config,
+                runtime: tokio::runtime::Handle::current(),
+            }),
+        };
+        tokio::spawn(follow_mossy(
+            Arc::downgrade(&center.shared),
+            bus.subscribe(),
+        ));
+        center
+    }
+
+    /// A stream of updates; the first comes at once.
+    pub fn subscribe(&self) -> BuildSubscription {
+        let mut version = self.shared.version.subscribe();
+        version.mark_changed();
+        BuildSubscription {
+            center: self.clone(),
+            version,
+        }
+    }
+
+    /// The panel's current update.
+    pub fn update(&self) -> BuildUpdate {
+        let state = self.shared.lock();
+        let current = state
+            .current
+            .and_then(|id| state.live.iter().find(|build| build.view.id == id))
+            .map(LiveBuild::view);
+        let mut history: Vec<BuildSummary> = state
+            .live
+            .iter()
+            .rev()
+            .filter(|build| !state.history.iter().any(|h| h.id == build.view.id))
+            .map(LiveBuild::summary)
+            .collect();
+        history.extend(state.history.iter().map(|stored| {
+            state
+                .live
+                .iter()
+                .find(|build| build.view.id == stored.id)
+                .map_or_else(|| stored.clone(), LiveBuild::summary)
+        }));
+        history.sort_by_key(|summary| std::cmp::Reverse(summary.id));
+        BuildUpdate {
+            current,
+            history,
+            profiles: state.profiles.clone(),
+            notice: state.notice.clone(),
+        }
+    }
+
+    /// Runs the profile named `name` and returns the new build's id.
+    pub fn start_profile(&self, name: &str) -> Result<BuildId, CenterError> {
+        let profile = {
+            let state = self.shared.lock();
+            if state
+                .live
+                .iter()
+                .any(|build| build.is_running() && matches!(build.control, Control::Process(_)))
+            {
+                return Err(CenterError::AlreadyRunning);
+            }
+            state
+                .profiles
+                .iter()
+                .find(|profile| profile.name == name)
+                .cloned()
+                .ok_or_else(|| CenterError::NoSuchProfile(name.to_owned()))?
+        };
+        let source = BuildSource::Profile {
+            name: profile.name.clone(),
+        };
+        let id = self.shared.open_build(profile.name.clone(), source)?;
+        let sink = LiveSink {
+            shared: Arc::downgrade(&self.shared),
+            id,
+            raw: RawSpool::create(&self.shared.config.raw_dir.join(id.0.to_string())),
+        };
+        let running = {
+            let _runtime = self.shared.runtime.enter();
+            self.shared.runner.start(&profile, sink)
+        };
+        self.shared.with_build(id, |build| {
+            build.control = Control::Process(running.cancel_handle())
+        });
+        let shared = Arc::clone(&self.shared);
+        self.shared.runtime.spawn(async move {
+            let outcome = running.wait().await;
+            let ok = outcome.result == BuildResult::Succeeded;
+            shared.finish(id, outcome.result.into(), outcome.reason, ok);
+        });
+        Ok(id)
+    }
+
+    /// Follows the log file at `path` as a build, from its start, until cancelled.
+    pub fn follow_log(&self, path: &Path) -> Result<BuildId, CenterError> {
+        if !path.is_absolute() {
+            return Err(CenterError::InvalidLogFile(
+                "Give the log file's full path, such as C:\\Users\\you\\Documents\\My Games\\Fallout4\\Logs\\Script\\Papyrus.0.log.".into(),
+            ));
+        }
+        match std::fs::metadata(path) {
+            Ok(metadata) if metadata.is_file() => {}
+            Ok(_) => {
+                return Err(CenterError::InvalidLogFile(format!(
+                    "{} is a folder, not a log file.",
+                    path.display()
+                )));
+            }
+            Err(err) => {
+                return Err(CenterError::InvalidLogFile(format!(
+                    "{} cannot be read: {err}.",
+                    path.display()
+                )));
+            }
+        }
+        let title = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |name| name.to_string_lossy().into_owned(),
+        );
+        let source = BuildSource::LogFile {
+            path: path.display().to_string(),
+        };
+        let id = self.shared.open_build(title, source)?;
+        let (stop, stopped) = watch::channel(false);
+        self.shared
+            .with_build(id, |build| build.control = Control::Follow(stop));
+        let weak = Arc::downgrade(&self.shared);
+        self.shared
+            .runtime
+            .spawn(follow(path.to_owned(), stopped, move |event| {
+                if let Some(shared) = weak.upgrade() {
+                    shared.with_build(id, |build| match &event {
+                        FollowEvent::Line(line) => build.push(line),
+                        FollowEvent::Notice(text) => build.push_notice(text),
+                    });
+                }
+            }));
+        Ok(id)
+    }
+
+    /// Cancels a running build, stops following a log, or stops watching a Mossy build
+    /// (Mossy itself is not told; it has no message for that).
+    pub fn cancel(&self, id: BuildId) -> Result<(), CenterError> {
+        let mut state = self.shared.lock();
+        let build = state
+            .live
+            .iter_mut()
+            .find(|build| build.view.id == id)
+            .ok_or(CenterError::NotRunning)?;
+        if !build.is_running() {
+            return Err(CenterError::NotRunning);
+        }
+        match &build.control {
+            Control::Process(cancel) => {
+                info!(id = id.0, "build cancel requested");
+                cancel.cancel();
+                Ok(())
+            }
+            Control::Follow(stop) => {
+                let _ = stop.send(true);
+                drop(state);
+                self.shared.finish(
+                    id,
+                    BuildStatus::Cancelled,
+                    Some("No longer following the file.".into()),
+                    true,
+                );
+                Ok(())
+            }
+            Control::Mossy => {
+                drop(state);
+                self.shared.finish(
+                    id,
+                    BuildStatus::Cancelled,
+                    Some("Stopped watching here; Mossy may still be building.".into()),
+                    false,
+                );
+                Ok(())
+            }
+            Control::Ended => Err(CenterError::NotRunning),
+        }
+    }
+
+    /// One build's view, live or from the history.
+    pub fn view(&self, id: BuildId) -> Result<BuildView, CenterError> {
+        self.shared.with_log(id, |view, _| view)
+    }
+
+    /// Lines of one build (see [`LogBuffer::range`]).
+    pub fn log_range(
+        &self,
+        id: BuildId,
+        start: u64,
+        count: u64,
+        problems_only: bool,
+    ) -> Result<LogPage, CenterError> {
+        // A window shows well under a thousand rows; a larger ask is trimmed, not refused.
+        let count = count.min(2_000);
+        self.shared.with_log(id, |_, log| LogPage {
+            build: id,
+            start,
+            lines: log.range(start, count, problems_only),
+        })
+    }
+
+    /// The next line holding `query` (see [`LogBuffer::search`]).
+    pub fn search(
+        &self,
+        id: BuildId,
+        query: &str,
+        from: u64,
+        backwards: bool,
+    ) -> Result<Option<u64>, CenterError> {
+        self.shared
+            .with_log(id, |_, log| log.search(query, from, backwards))
+    }
+
+    /// Where line `number` sits among the problem lines, for the "errors only" view.
+    pub fn problem_position(&self, id: BuildId, number: u64) -> Result<Option<u64>, CenterError> {
+        self.shared
+            .with_log(id, |_, log| log.problem_position(number))
+    }
+
+    /// Adds a profile, or replaces the one named `replacing`, and saves the settings file.
+    pub fn save_profile(
+        &self,
+        profile: BuildProfile,
+        replacing: Option<&str>,
+    ) -> Result<(), CenterError> {
+        let profile = validate_profile(profile)?;
+        let mut profiles = self.shared.lock().profiles.clone();
+        let clash = profiles
+            .iter()
+            .any(|p| p.name == profile.name && Some(p.name.as_str()) != replacing);
+        if clash {
+            return Err(CenterError::InvalidProfile(format!(
+                "A profile named \"{}\" already exists.",
+                profile.name
+            )));
+        }
+        match replacing.and_then(|old| profiles.iter().position(|p| p.name == old)) {
+            Some(at) => profiles[at] = profile,
+            None => profiles.push(profile),
+        }
+        self.store_profiles(profiles)
+    }
+
+    /// Removes the profile named `name` and saves the settings file.
+    pub fn delete_profile(&self, name: &str) -> Result<(), CenterError> {
+        let mut profiles = self.shared.lock().profiles.clone();
+        let before = profiles.len();
+        profiles.retain(|p| p.name != name);
+        if profiles.len() == before {
+            return Err(CenterError::NoSuchProfile(name.to_owned()));
+        }
+        self.store_profiles(profiles)
+    }
+
+    /// Bytes held by the logs in memory, for the memory figures.
+    pub fn log_heap_bytes(&self) -> usize {
+        let state = self.shared.lock();
+        state.live.iter().map(|b| b.log.heap_bytes()).sum::<usize>()
+            + state.opened.as_ref().map_or(0, |b| b.log.heap_bytes())
+    }
+
+    fn store_profiles(&self, profiles: Vec<BuildProfile>) -> Result<(), CenterError> {
+        let path = &self.shared.config.settings_file;
+        // A settings file that cannot be read is left as it is: overwriting it would lose
+        // whatever the user had in it.
+        let mut settings = Settings::load(path).map_err(|err| {
+            CenterError::Settings(format!("{err}; fix or remove that file first"))
+        })?;
+        settings.builds.profiles = profiles.clone();
+        settings
+            .save(path)
+            .map_err(|err| CenterError::Settings(err.to_string()))?;
+        self.shared.lock().profiles = profiles;
+        self.shared.changed();
+        Ok(())
+    }
+}
+
+/// Updates for one window.
+pub struct BuildSubscription {
+    center: BuildCenter,
+    version: watch::Receiver<u64>,
+}
+
+impl BuildSubscription {
+    /// Waits until something changed and returns the panel's update; `None` once the
+    /// center is gone.
+    pub async fn next_update(&mut self) -> Option<BuildUpdate> {
+        self.version.changed().await.ok()?;
+        self.version.mark_unchanged();
+        Some(self.center.update())
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Every change under this lock is a plain field update; a panic cannot leave a
+        // half-made state that is worse than stopping the app.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn changed(&self) {
+        self.version
+            .send_modify(|version| *version = version.wrapping_add(1));
+    }
+
+    fn with_build(&self, id: BuildId, change: impl FnOnce(&mut LiveBuild)) {
+        let mut state = self.lock();
+        if let Some(build) = state.live.iter_mut().find(|build| build.view.id == id) {
+            change(build);
+            drop(state);
+            self.changed();
+        }
+    }
+
+    /// Records a new running build, makes it the current one, and returns its id.
+    fn open_build(&self, title: String, source: BuildSource) -> Result<BuildId, CenterError> {
+        let started_at_ms = now_ms();
+        let id = self
+            .history
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .begin(&title, &source, started_at_ms)
+            .map_err(|err| CenterError::Storage(err.to_string()))?;
+        info!(id = id.0, %title, "build opened");
+        let view = BuildView {
+            id,
+            title,
+            source,
+            status: BuildStatus::Running,
+            started_at_ms,
+            ended_at_ms: None,
+            percent: None,
+            message: None,
+            reason: None,
+            snapshot: Default::default(),
+            lines: 0,
+            problem_lines: 0,
+            log_capped: false,
+        };
+        let mut state = self.lock();
+        // Finished builds are in the history; only running ones stay in memory.
+        state.live.retain(LiveBuild::is_running);
+        state.live.push(LiveBuild::new(view));
+        state.current = Some(id);
+        drop(state);
+        self.changed();
+        Ok(id)
+    }
+
+    /// Ends a build: final status, parser finished, stored in the history.
+    fn finish(
+        self: &Arc<Self>,
+        id: BuildId,
+        status: BuildStatus,
+        reason: Option<String>,
+        process_ok: bool,
+    ) {
+        let mut state = self.lock();
+        let Some(build) = state.live.iter_mut().find(|build| build.view.id == id) else {
+            return;
+        };
+        if !build.is_running() {
+            return;
+        }
+        build.tracker.finish(process_ok);
+        build.view.status = status;
+        build.view.reason = reason;
+        build.view.ended_at_ms = Some(now_ms());
+        build.control = Control::Ended;
+        let (encoded, capped) = build.log.encode(HISTORY_LOG_CAP);
+        build.view.log_capped = capped;
+        let view = build.view();
+        // A finished build that is not the current one has nothing more to show.
+        if state.current != Some(id) {
+            state.live.retain(|build| build.view.id != id);
+        }
+        drop(state);
+        info!(id = id.0, status = ?view.status, lines = view.lines, "build ended");
+        self.changed();
+        self.store(view, encoded);
+    }
+
+    /// Writes a finished build to the history on a blocking thread, then refreshes the list.
+    fn store(self: &Arc<Self>, view: BuildView, encoded: Vec<u8>) {
+        let shared = Arc::clone(self);
+        self.runtime.spawn_blocking(move || {
+            let mut history = shared
+                .history
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let stored = history.finish(&view, &encoded);
+            let listed = history.list(HISTORY_SHOWN);
+            drop(history);
+            let mut state = shared.lock();
+            match (stored, listed) {
+                (Ok(()), Ok(listed)) => {
+                    prune_raw(&shared.config.raw_dir, &listed);
+                    state.history = listed;
+                }
+                (Err(err), _) | (_, Err(err)) => {
+                    warn!(id = view.id.0, error = %err, "build not stored");
+                    state.notice = Some(format!("The last build could not be stored: {err}"));
+                }
+            }
+            drop(state);
+            shared.changed();
+        });
+    }
+
+    /// Runs `read` on a build's view and log: live, opened, or loaded from the history.
+    fn with_log<T>(
+        &self,
+        id: BuildId,
+        read: impl FnOnce(BuildView, &LogBuffer) -> T,
+    ) -> Result<T, CenterError> {
+        {
+            let state = self.lock();
+            if let Some(build) = state.live.iter().find(|build| build.view.id == id) {
+                return Ok(read(build.view(), &build.log));
+            }
+            if let Some(opened) = state.opened.as_ref().filter(|b| b.view.id == id) {
+                return Ok(read(opened.view.clone(), &opened.log));
+            }
+        }
+        let stored = self
+            .history
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .load(id)
+            .map_err(|err| CenterError::Storage(err.to_string()))?
+            .ok_or(CenterError::NoSuchBuild)?;
+        let result = read(stored.view.clone(), &stored.log);
+        self.lock().opened = Some(stored);
+        Ok(result)
+    }
+}
+
+/// Deletes raw output folders of builds no longer in the history.
+fn prune_raw(raw_dir: &Path, kept: &[BuildSummary]) {
+    let Some(oldest) = kept.iter().map(|b| b.id.0).min() else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(raw_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if let Some(id) = name.to_str().and_then(|n| n.parse::<i64>().ok())
+            && id < oldest
+            && let Err(err) = std::fs::remove_dir_all(entry.path())
+        {
+            debug!(path = %entry.path().display(), error = %err, "old raw output not removed");
+        }
+    }
+}
+
+fn validate_profile(mut profile: BuildProfile) -> Result<BuildProfile, CenterError> {
+    profile.name = profile.name.trim().to_owned();
+    profile.program = profile.program.trim().to_owned();
+    if profile.name.is_empty() {
+        return Err(CenterError::InvalidProfile(
+            "Give the profile a name.".into(),
+        ));
+    }
+    if profile.name.chars().count() > PROFILE_NAME_MAX {
+        return Err(CenterError::InvalidProfile(format!(
+            "Profile names are at most {PROFILE_NAME_MAX} characters."
+        )));
+    }
+    if profile.program.is_empty() {
+        return Err(CenterError::InvalidProfile(
+            "Say which program the profile runs.".into(),
+        ));
+    }
+    if let Some(dir) = &profile.working_dir
+        && dir.trim().is_empty()
+    {
+        profile.working_dir = None;
+    }
+    if let Some(key) = profile
+        .env
+        .keys()
+        .find(|key| key.is_empty() || key.contains('='))
+    {
+        return Err(CenterError::InvalidProfile(format!(
+            "\"{key}\" is not a valid environment variable name."
+        )));
+    }
+    Ok(profile)
+}
+
+/// A profile build's output on its way into the center and the raw files.
+struct LiveSink {
+    shared: Weak<Shared>,
+    id: BuildId,
+    raw: Option<RawSpool>,
+}
+
+impl BuildSink for LiveSink {
+    fn line(&mut self, line: LogLine) {
+        if let Some(shared) = self.shared.upgrade() {
+            shared.with_build(self.id, |build| build.push(&line));
+        }
+    }
+
+    fn bytes(&mut self, stream: LogStream, chunk: &[u8]) {
+        if let Some(raw) = &mut self.raw
+            && let Err(err) = raw.write(stream, chunk)
+        {
+            warn!(build = self.id.0, error = %err, "raw output no longer stored");
+            self.raw = None;
+        }
+    }
+}
+
+/// Every byte a build printed, per stream, up to [`HISTORY_LOG_CAP`] each.
+struct RawSpool {
+    stdout: BufWriter<File>,
+    stderr: BufWriter<File>,
+    written: [usize; 2],
+}
+
+impl RawSpool {
+    fn create(folder: &Path) -> Option<Self> {
+        let open = || -> std::io::Result<Self> {
+            std::fs::create_dir_all(folder)?;
+            Ok(Self {
+                stdout: BufWriter::new(File::create(folder.join("stdout.log"))?),
+                stderr: BufWriter::new(File::create(folder.join("stderr.log"))?),
+                written: [0; 2],
+            })
+        };
+        open()
+            .inspect_err(|err| {
+                warn!(folder = %folder.display(), error = %err, "raw output will not be stored");
+            })
+            .ok()
+    }
+
+    fn write(&mut self, stream: LogStream, chunk: &[u8]) -> std::io::Result<()> {
+        let (file, written) = match stream {
+            LogStream::Stdout => (&mut self.stdout, &mut self.written[0]),
+            LogStream::Stderr => (&mut self.stderr, &mut self.written[1]),
+        };
+        let room = HISTORY_LOG_CAP.saturating_sub(*written);
+        let part = &chunk[..chunk.len().min(room)];
+        *written += part.len();
+        file.write_all(part)
+    }
+}
+
+impl Drop for RawSpool {
+    fn drop(&mut self) {
+        for file in [&mut self.stdout, &mut self.stderr] {
+            if let Err(err) = file.flush() {
+                warn!(error = %err, "raw output not fully written");
+            }
+        }
+    }
+}
+
+/// Turns Mossy's `build_*` messages into builds.
+async fn follow_mossy(shared: Weak<Shared>, mut events: broadcast::Receiver<BusEvent>) {
+    loop {
+        let event = match events.recv().await {
+            Ok(event) => event,
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                warn!(missed, "build center fell behind the bus");
+                if let Some(shared) = shared.upgrade() {
+                    shared.with_running_mossy(None, false, |build| {
+                        build.push_notice(&format!("{missed} messages from Mossy were missed"));
+                    });
+                }
+                continue;
+            }
+            Err(broadcast::error::RecvError::Closed) => break,
+        };
+        let Some(shared) = shared.upgrade() else {
+            break;
+        };
+        if let BusEvent::BridgeMessageReceived {
+            message,
+            received_at_ms,
+        } = event
+        {
+            shared.on_mossy(message, received_at_ms);
+        }
+    }
+}
+
+impl Shared {
+    fn on_mossy(self: &Arc<Self>, message: BridgeMessage, received_at_ms: i64) {
+        match message {
+            BridgeMessage::BuildStarted {
+                build_id, title, ..
+            } => {
+                let title = title.unwrap_or_else(|| "Build in Mossy".to_owned());
+                if let Err(err) = self.open_mossy(build_id, title) {
+                    warn!(error = %err, "Mossy's build could not be opened");
+                }
+            }
+            BridgeMessage::BuildProgress {
+                build_id,
+                percent,
+                message,
+            } => self.with_running_mossy(build_id, true, |build| {
+                if let Some(percent) = percent {
+                    build.view.percent = Some(percent.get());
+                }
+                if message.is_some() {
+                    build.view.message = message;
+                }
+            }),
+            BridgeMessage::BuildLog {
+                build_id,
+                stream,
+                line,
+            } => self.with_running_mossy(build_id, true, |build| {
+                build.push(&LogLine {
+                    number: 0,
+                    at_ms: received_at_ms,
+                    stream: stream.unwrap_or(LogStream::Stdout),
+                    byte_len: line.len() as u64,
+                    text: line,
+                    lossy: false,
+                    truncated: false,
+                });
+            }),
+            BridgeMessage::BuildComplete {
+                build_id, result, ..
+            } => {
+                if let Some(id) = self.running_mossy(build_id.as_deref()) {
+                    let result = result.unwrap_or(BuildResult::Succeeded);
+                    let reason = (result == BuildResult::Failed)
+                        .then(|| "Mossy reported the build failed.".to_owned());
+                    self.finish(id, result.into(), reason, result == BuildResult::Succeeded);
+                }
+            }
+            BridgeMessage::BuildError { build_id, error } => {
+                let error = error.unwrap_or_else(|| "Mossy reported an error.".to_owned());
+                let id = match self.running_mossy(build_id.as_deref()) {
+                    Some(id) => Some(id),
+                    None => self.open_mossy(build_id, "Build in Mossy".into()).ok(),
+                };
+                if let Some(id) = id {
+                    self.with_build(id, |build| build.push_notice(&error));
+                    self.finish(id, BuildStatus::Failed, Some(error), false);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn open_mossy(
+        self: &Arc<Self>,
+        build_id: Option<String>,
+        title: String,
+    ) -> Result<BuildId, CenterError> {
+        // A restarted build with the same id replaces the old one.
+        if let Some(old) = build_id
+            .as_deref()
+            .and_then(|wanted| self.running_mossy(Some(wanted)))
+        {
+            self.finish(
+                old,
+                BuildStatus::Cancelled,
+                Some("Mossy started it again.".into()),
+                false,
+            );
+        }
+        let id = self.open_build(title, BuildSource::Mossy { build_id })?;
+        self.with_build(id, |build| build.control = Control::Mossy);
+        Ok(id)
+    }
+
+    /// The running Mossy build with `build_id`, or without one the newest running Mossy
+    /// build.
+    fn running_mossy(&self, build_id: Option<&str>) -> Option<BuildId> {
+        let state = self.lock();
+        state
+            .live
+            .iter()
+            .rev()
+            .filter(|build| build.is_running())
+            .find(|build| match (&build.view.source, build_id) {
+                (BuildSource::Mossy { build_id: known }, Some(wanted)) => {
+                    known.as_deref() == Some(wanted)
+                }
+                (BuildSource::Mossy { .. }, None) => true,
+                _ => false,
+            })
+            .map(|build| build.view.id)
+    }
+
+    /// Applies `change` to the running Mossy build the message belongs to; with `open`,
+    /// a message for no known build opens one (a bare `build_progress` does).
+    fn with_running_mossy(
+        self: &Arc<Self>,
+        build_id: Option<String>,
+        open: bool,
+        change: impl FnOnce(&mut LiveBuild),
+    ) {
+        let id = match self.running_mossy(build_id.as_deref()) {
+            Some(id) => Some(id),
+            None if open => self.open_mossy(build_id, "Build in Mossy".into()).ok(),
+            None => None,
+        };
+        if let Some(id) = id {
+            self.with_build(id, change);
+        }
+    }
+}
