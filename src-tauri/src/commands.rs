@@ -1,6 +1,10 @@
 //! Commands the frontend calls. Each is a few lines: take state, call the core, convert the
 //! error. Names match `mossy_protocol::ipc::commands`.
 
+use std::path::Path;
+
+use mossy_core::build::CenterError;
+use mossy_protocol::build::{BuildId, BuildProfile, BuildUpdate, BuildView, LogPage};
 use mossy_protocol::ipc::{BridgeUpdate, ErrorCode, IpcError, SubscriptionId, ToolMonitorUpdate};
 use tauri::ipc::Channel;
 use tauri::{State, WebviewWindow};
@@ -68,4 +72,158 @@ pub async fn clear_feed(services: State<'_, Services>) -> Result<(), IpcError> {
 #[tauri::command]
 pub fn report_first_paint(started: State<'_, crate::ProcessStart>) {
     tracing::info!(elapsed_ms = started.0.elapsed().as_millis(), "first paint");
+}
+
+/// Starts the Build panel stream for the calling window.
+#[tauri::command]
+#[instrument(skip_all)]
+pub fn subscribe_build(
+    services: State<'_, Services>,
+    window: WebviewWindow,
+    channel: Channel<BuildUpdate>,
+) -> SubscriptionId {
+    let subscription = services.builds.subscribe();
+    services
+        .streams
+        .start(window.label(), streams::builds(subscription, channel))
+}
+
+/// Runs a build profile.
+#[tauri::command]
+#[instrument(skip(services))]
+pub fn build_start(services: State<'_, Services>, profile: String) -> Result<BuildId, IpcError> {
+    services
+        .builds
+        .start_profile(&profile)
+        .map_err(center_error)
+}
+
+/// Cancels a build, stops following a log, or stops watching a Mossy build.
+#[tauri::command]
+#[instrument(skip(services))]
+pub fn build_cancel(services: State<'_, Services>, id: BuildId) -> Result<(), IpcError> {
+    services.builds.cancel(id).map_err(center_error)
+}
+
+/// Follows a log file as a build.
+#[tauri::command]
+#[instrument(skip(services))]
+pub fn build_follow_log(services: State<'_, Services>, path: String) -> Result<BuildId, IpcError> {
+    services
+        .builds
+        .follow_log(Path::new(path.trim()))
+        .map_err(center_error)
+}
+
+/// One build's view, live or from the history.
+#[tauri::command]
+#[instrument(skip(services))]
+pub async fn build_view(services: State<'_, Services>, id: BuildId) -> Result<BuildView, IpcError> {
+    let builds = services.builds.clone();
+    blocking(move || builds.view(id)).await
+}
+
+/// Log lines of a build, by position.
+#[tauri::command]
+#[instrument(skip(services))]
+pub async fn build_log_range(
+    services: State<'_, Services>,
+    id: BuildId,
+    start: u64,
+    count: u64,
+    problems_only: bool,
+) -> Result<LogPage, IpcError> {
+    let builds = services.builds.clone();
+    blocking(move || builds.log_range(id, start, count, problems_only)).await
+}
+
+/// The next line holding a text, and that line's place in the problems-only list.
+#[tauri::command]
+#[instrument(skip(services))]
+pub async fn build_search(
+    services: State<'_, Services>,
+    id: BuildId,
+    query: String,
+    from: u64,
+    backwards: bool,
+) -> Result<Option<u64>, IpcError> {
+    let builds = services.builds.clone();
+    blocking(move || builds.search(id, &query, from, backwards)).await
+}
+
+/// Adds or replaces a build profile.
+#[tauri::command]
+#[instrument(skip(services))]
+pub fn build_save_profile(
+    services: State<'_, Services>,
+    profile: BuildProfile,
+    replacing: Option<String>,
+) -> Result<(), IpcError> {
+    services
+        .builds
+        .save_profile(profile, replacing.as_deref())
+        .map_err(center_error)
+}
+
+/// Removes a build profile.
+#[tauri::command]
+#[instrument(skip(services))]
+pub fn build_delete_profile(services: State<'_, Services>, name: String) -> Result<(), IpcError> {
+    services.builds.delete_profile(&name).map_err(center_error)
+}
+
+/// Source and text files a diagnostic may point at that are opened on request. Anything
+/// else (a program, a script for a shell) is refused: the path may come from Mossy.
+const OPENABLE_EXTENSIONS: &[&str] = &["psc", "pas", "txt", "log", "ini", "json", "xml", "flg"];
+
+/// Opens a file a diagnostic points at with the system's default program.
+#[tauri::command]
+#[instrument]
+pub fn open_source_file(path: String) -> Result<(), IpcError> {
+    let invalid = |message: String| IpcError {
+        code: ErrorCode::Invalid,
+        message,
+    };
+    let path = Path::new(&path);
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    if !OPENABLE_EXTENSIONS.contains(&extension.as_str()) {
+        return Err(invalid(format!(
+            "Only source and text files are opened from here, not {}.",
+            path.display()
+        )));
+    }
+    if !path.is_file() {
+        return Err(invalid(format!("{} is not on this PC.", path.display())));
+    }
+    open::that_detached(path)
+        .map_err(|err| invalid(format!("{} could not be opened: {err}", path.display())))
+}
+
+fn center_error(err: CenterError) -> IpcError {
+    let code = match err {
+        CenterError::NoSuchProfile(_) | CenterError::NoSuchBuild => ErrorCode::NotFound,
+        CenterError::Settings(_) | CenterError::Storage(_) => ErrorCode::Storage,
+        _ => ErrorCode::Invalid,
+    };
+    IpcError {
+        code,
+        message: err.to_string(),
+    }
+}
+
+/// Runs a center call that may read the history file on a blocking thread.
+async fn blocking<T: Send + 'static>(
+    call: impl FnOnce() -> Result<T, CenterError> + Send + 'static,
+) -> Result<T, IpcError> {
+    tauri::async_runtime::spawn_blocking(call)
+        .await
+        .map_err(|err| IpcError {
+            code: ErrorCode::Internal,
+            message: format!("The request stopped: {err}"),
+        })?
+        .map_err(center_error)
 }

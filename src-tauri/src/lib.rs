@@ -18,6 +18,27 @@ use tracing::error;
 /// binary and its libraries) are not counted.
 struct ProcessStart(std::time::Instant);
 
+/// The webview's own storage (cache, local storage) inside the app's data folder, so that
+/// `MOSSY_LIVE_HOME` moves it too and two homes never share one.
+const WEBVIEW_DATA_DIR: &str = "webview";
+
+/// Opens the main window from its entry in `tauri.conf.json` (marked `create: false` there
+/// so it can be given a data folder here).
+fn open_main_window(app: &tauri::App, data_dir: &std::path::Path) -> tauri::Result<()> {
+    let config = app
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|window| window.label == "main")
+        .cloned()
+        .unwrap_or_default();
+    tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?
+        .data_directory(data_dir.to_owned())
+        .build()?;
+    Ok(())
+}
+
 /// Starts the app and blocks until the last window closes.
 pub fn run() {
     let started = ProcessStart(std::time::Instant::now());
@@ -37,6 +58,7 @@ pub fn run() {
             let services = services::start(&args, &dirs)?;
             tauri::Manager::manage(app, services);
             tauri::Manager::manage(app, started);
+            open_main_window(app, &dirs.data.join(WEBVIEW_DATA_DIR))?;
             Ok(())
         })
         .on_page_load(|webview, payload| {
@@ -53,6 +75,16 @@ pub fn run() {
             commands::unsubscribe,
             commands::clear_feed,
             commands::report_first_paint,
+            commands::subscribe_build,
+            commands::build_start,
+            commands::build_cancel,
+            commands::build_follow_log,
+            commands::build_view,
+            commands::build_log_range,
+            commands::build_search,
+            commands::build_save_profile,
+            commands::build_delete_profile,
+            commands::open_source_file,
         ])
         .run(tauri::generate_context!());
     if let Err(err) = result {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use mossy_core::bridge::{BridgeConfig, BridgeHandle, spawn_bridge_client};
+use mossy_core::build::{BuildCenter, BuildCenterConfig};
 use mossy_core::bus::Bus;
 use mossy_core::feed::FeedStore;
 use mossy_core::settings::{AppDirs, Settings};
@@ -19,6 +20,12 @@ use crate::streams::Streams;
 /// The feed database's file name inside the data folder.
 const FEED_FILE: &str = "activity.sqlite3";
 
+/// The build history's file name inside the data folder.
+const BUILD_HISTORY_FILE: &str = "builds.sqlite3";
+
+/// Folder inside the data folder for the raw output of builds the app runs.
+const BUILD_OUTPUT_DIR: &str = "build-output";
+
 /// SQLite's name for a database that lives in memory only.
 const IN_MEMORY_FEED: &str = ":memory:";
 
@@ -28,6 +35,8 @@ pub struct Services {
     pub bridge: BridgeHandle,
     /// The tool monitor's state.
     pub tool_monitor: ToolMonitorHandle,
+    /// The Build panel's state.
+    pub builds: BuildCenter,
     /// Streams to the frontend.
     pub streams: Streams,
     // Polls until dropped with the app; `None` when the process list cannot be read.
@@ -73,11 +82,21 @@ pub fn start(args: &Args, dirs: &AppDirs) -> anyhow::Result<Services> {
             None
         }
     };
+    let builds = BuildCenter::start(
+        BuildCenterConfig {
+            history_file: dirs.data.join(BUILD_HISTORY_FILE),
+            raw_dir: dirs.data.join(BUILD_OUTPUT_DIR),
+            settings_file: dirs.settings_file(),
+        },
+        settings.builds.profiles.clone(),
+        &bus,
+    );
     let bridge = spawn_bridge_client(bridge, bus);
 
     Ok(Services {
         bridge,
         tool_monitor,
+        builds,
         streams: Streams::default(),
         _poller: poller,
     })

@@ -12,7 +12,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use mossy_core::build::BuildSubscription;
 use mossy_core::tool_monitor::ToolMonitorSubscription;
+use mossy_protocol::build::BuildUpdate;
 use mossy_protocol::ipc::{BridgeUpdate, SubscriptionId, ToolMonitorUpdate};
 use tauri::async_runtime::JoinHandle;
 use tauri::ipc::Channel;
@@ -97,5 +99,16 @@ pub async fn bridge(mut status: watch::Receiver<BridgeUpdate>, channel: Channel<
         if status.changed().await.is_err() {
             break;
         }
+    }
+}
+
+/// Forwards Build panel updates: the current one at once, then one per frame while
+/// anything changes.
+pub async fn builds(mut subscription: BuildSubscription, channel: Channel<BuildUpdate>) {
+    while let Some(update) = subscription.next_update().await {
+        if channel.send(update).is_err() {
+            break;
+        }
+        tokio::time::sleep(FRAME_INTERVAL).await;
     }
 }

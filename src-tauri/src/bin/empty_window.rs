@@ -46,6 +46,8 @@ fn run() -> anyhow::Result<()> {
         .first_mut()
         .context("tauri.conf.json declares no window to copy")?;
     window.url = WebviewUrl::CustomProtocol(Url::parse(BLANK_URL)?);
+    // The app creates its window itself (to give it a data folder); this one lets Tauri.
+    window.create = true;
 
     tauri::Builder::default()
         .register_uri_scheme_protocol(BLANK_SCHEME, |_, _| {
