@@ -5,6 +5,7 @@ use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::bridge_badge::{BridgeBadge, provide_bridge_status};
+use crate::pages::build::BuildPage;
 use crate::pages::not_built::NotBuiltPage;
 use crate::pages::tool_monitor::ToolMonitorPage;
 
@@ -29,10 +30,7 @@ pub fn App() -> impl IntoView {
                 <main class="panel">
                     <Routes fallback=|| view! { <p class="empty">"This panel does not exist."</p> }>
                         <Route path=path!("/") view=ToolMonitorPage />
-                        <Route
-                            path=path!("/build")
-                            view=|| view! { <NotBuiltPage title="Build" /> }
-                        />
+                        <Route path=path!("/build") view=BuildPage />
                         <Route
                             path=path!("/editor")
                             view=|| view! { <NotBuiltPage title="Editor" /> }

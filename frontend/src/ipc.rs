@@ -5,6 +5,7 @@
 //! build runs inside Mossy's own window, this module is where a WebSocket transport slots
 //! in, and nothing else changes.
 
+use mossy_protocol::build::{BuildId, BuildProfile, BuildUpdate, BuildView, LogPage};
 use mossy_protocol::ipc::{
     BridgeUpdate, ErrorCode, IpcError, SubscriptionId, ToolMonitorUpdate, commands,
 };
@@ -61,6 +62,124 @@ pub async fn clear_feed() -> Result<(), IpcError> {
 /// Tells the backend the first frame with content is on screen.
 pub async fn report_first_paint() -> Result<(), IpcError> {
     call::<()>(commands::REPORT_FIRST_PAINT, &()).await
+}
+
+/// Streams Build panel updates to `on_update` until the subscription is dropped.
+pub async fn subscribe_build(
+    on_update: impl FnMut(BuildUpdate) + 'static,
+) -> Result<Subscription, IpcError> {
+    subscribe(commands::SUBSCRIBE_BUILD, on_update).await
+}
+
+/// Runs the build profile named `profile`.
+pub async fn build_start(profile: &str) -> Result<BuildId, IpcError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        profile: &'a str,
+    }
+    call(commands::BUILD_START, &Args { profile }).await
+}
+
+/// Cancels a build, stops following a log file, or stops watching a Mossy build.
+pub async fn build_cancel(id: BuildId) -> Result<(), IpcError> {
+    call(commands::BUILD_CANCEL, &IdArgs { id }).await
+}
+
+/// Follows the log file at `path` as a build.
+pub async fn build_follow_log(path: &str) -> Result<BuildId, IpcError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        path: &'a str,
+    }
+    call(commands::BUILD_FOLLOW_LOG, &Args { path }).await
+}
+
+/// One build's view, live or from the history.
+pub async fn build_view(id: BuildId) -> Result<BuildView, IpcError> {
+    call(commands::BUILD_VIEW, &IdArgs { id }).await
+}
+
+/// `count` log lines of build `id` from position `start`, of all lines or problem lines.
+pub async fn build_log_range(
+    id: BuildId,
+    start: u64,
+    count: u64,
+    problems_only: bool,
+) -> Result<LogPage, IpcError> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Args {
+        id: BuildId,
+        start: u64,
+        count: u64,
+        problems_only: bool,
+    }
+    let args = Args {
+        id,
+        start,
+        count,
+        problems_only,
+    };
+    call(commands::BUILD_LOG_RANGE, &args).await
+}
+
+/// The number of the next line after (or before) line `from` that holds `query`.
+pub async fn build_search(
+    id: BuildId,
+    query: &str,
+    from: u64,
+    backwards: bool,
+) -> Result<Option<u64>, IpcError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        id: BuildId,
+        query: &'a str,
+        from: u64,
+        backwards: bool,
+    }
+    let args = Args {
+        id,
+        query,
+        from,
+        backwards,
+    };
+    call(commands::BUILD_SEARCH, &args).await
+}
+
+/// Adds a build profile, or replaces the one named `replacing`.
+pub async fn build_save_profile(
+    profile: &BuildProfile,
+    replacing: Option<&str>,
+) -> Result<(), IpcError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        profile: &'a BuildProfile,
+        replacing: Option<&'a str>,
+    }
+    call(commands::BUILD_SAVE_PROFILE, &Args { profile, replacing }).await
+}
+
+/// Removes the build profile named `name`.
+pub async fn build_delete_profile(name: &str) -> Result<(), IpcError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        name: &'a str,
+    }
+    call(commands::BUILD_DELETE_PROFILE, &Args { name }).await
+}
+
+/// Opens a source file a diagnostic points at in the system's default program.
+pub async fn open_source_file(path: &str) -> Result<(), IpcError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        path: &'a str,
+    }
+    call(commands::OPEN_SOURCE_FILE, &Args { path }).await
+}
+
+#[derive(Serialize)]
+struct IdArgs {
+    id: BuildId,
 }
 
 async fn subscribe<T: DeserializeOwned + 'static>(

@@ -1,4 +1,5 @@
 //! One page per panel.
 
+pub mod build;
 pub mod not_built;
 pub mod tool_monitor;
