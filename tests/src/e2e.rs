@@ -124,6 +124,22 @@ impl Drop for GroupChild {
     }
 }
 
+/// Starts `mossy-bridge-sim` on `port` playing `scenario` from `tests/fixtures/bridge/`;
+/// returns when it listens.
+pub fn start_simulator(port: u16, scenario: &str) -> GroupChild {
+    let sim = release_binary("mossy-bridge-sim", "MOSSY_BRIDGE_SIM_BIN");
+    let scenario = crate::bridge_fixture(scenario);
+    let mut command = Command::new(sim);
+    command
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--scenario"])
+        .arg(scenario)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = GroupChild::spawn(&mut command).expect("start mossy-bridge-sim");
+    child.wait_for_line("listening on");
+    child
+}
+
 /// One running app under WebDriver, with its own home folder and bridge address.
 pub struct AppSession {
     /// The WebDriver client.

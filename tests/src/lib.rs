@@ -23,6 +23,44 @@ use tokio::sync::{broadcast, watch};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 
+/// Environment variable naming the fake compiler when it is not beside the test binary.
+pub const FAKE_COMPILER_ENV: &str = "MOSSY_FAKE_COMPILER_BIN";
+
+/// The `mossy-fake-compiler` binary (built by `cargo test --workspace` beside the test
+/// binaries, or named by [`FAKE_COMPILER_ENV`]); panics when it is missing.
+pub fn fake_compiler() -> String {
+    let path = match std::env::var_os(FAKE_COMPILER_ENV) {
+        Some(path) => PathBuf::from(path),
+        None => {
+            // Test binaries live in target/<profile>/deps/; binaries one folder up.
+            let exe = std::env::current_exe().expect("the test binary's path");
+            let profile_dir = exe
+                .parent()
+                .and_then(|deps| deps.parent())
+                .expect("target folder");
+            profile_dir.join(format!(
+                "mossy-fake-compiler{}",
+                std::env::consts::EXE_SUFFIX
+            ))
+        }
+    };
+    assert!(
+        path.is_file(),
+        "{} is missing: run `cargo build -p mossy-fake-compiler` first, or set {FAKE_COMPILER_ENV}",
+        path.display()
+    );
+    path.to_string_lossy().into_owned()
+}
+
+/// A compiler transcript in `tests/fixtures/logs/`.
+pub fn log_fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/logs")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// Longest any single wait in a test may take.
 ///
 /// The real waits are milliseconds on loopback; 10 s only matters on a machine so loaded

@@ -7,16 +7,12 @@
 //! if the runner did not.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use mossy_core::build::{BuildRunner, BuildSink, BuildTracker, DISPLAY_LINE_CAP, RunningBuild};
 use mossy_protocol::bridge::{BuildResult, LogStream};
 use mossy_protocol::build::{BuildOutcome, BuildProfile, LogLine, ProcessEnd};
-use mossy_tests::within;
+use mossy_tests::{fake_compiler, log_fixture, within};
 use tokio::sync::mpsc;
-
-/// Environment variable naming the fake compiler when it is not beside the test binary.
-const FAKE_COMPILER_ENV: &str = "MOSSY_FAKE_COMPILER_BIN";
 
 /// Milliseconds between replayed lines: slow enough that lines arrive one by one, as from a
 /// compiler, fast enough that a transcript plays in well under a second.
@@ -26,36 +22,8 @@ const REPLAY_DELAY_MS: &str = "5";
 /// short enough that one left behind by a broken runner goes away by itself.
 const GRANDCHILD_SLEEP_S: &str = "30";
 
-/// The `mossy-fake-compiler` binary; panics when it is missing.
-fn fake_compiler() -> String {
-    let path = match std::env::var_os(FAKE_COMPILER_ENV) {
-        Some(path) => PathBuf::from(path),
-        None => {
-            // Test binaries live in target/<profile>/deps/; binaries one folder up.
-            let exe = std::env::current_exe().expect("the test binary's path");
-            let profile_dir = exe
-                .parent()
-                .and_then(|deps| deps.parent())
-                .expect("target folder");
-            profile_dir.join(format!(
-                "mossy-fake-compiler{}",
-                std::env::consts::EXE_SUFFIX
-            ))
-        }
-    };
-    assert!(
-        path.is_file(),
-        "{} is missing: run `cargo build -p mossy-fake-compiler` first, or set {FAKE_COMPILER_ENV}",
-        path.display()
-    );
-    path.to_string_lossy().into_owned()
-}
-
 fn fixture(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/logs")
-        .join(name);
-    path.to_string_lossy().into_owned()
+    log_fixture(name)
 }
 
 /// A profile running the fake compiler with `args`.

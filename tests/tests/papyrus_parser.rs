@@ -107,6 +107,7 @@ fn error(file: &str, line: u32, column: u32, message: &str) -> Diagnostic {
         column: (column > 0).then_some(column),
         code: None,
         message: message.to_owned(),
+        log_line: None,
     }
 }
 
@@ -538,6 +539,7 @@ fn other_tools_diagnostics_carry_severity_and_code_and_the_rest_is_plain() {
             column,
             code: code.map(str::to_owned),
             message: String::from(text),
+            log_line: None,
         };
     use Severity::{Error, Warning};
     let helper = "src/f4se_helper.cpp";

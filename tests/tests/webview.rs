@@ -5,25 +5,12 @@
 //! driver or app build these tests fail; they never skip.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use mossy_tests::e2e::{AppSession, GroupChild, free_port, release_binary};
+use mossy_tests::e2e::{AppSession, GroupChild, free_port, start_simulator};
 
-/// Starts `mossy-bridge-sim` on `port` playing the e2e scenario; returns when it listens.
-fn start_simulator(port: u16) -> GroupChild {
-    let sim = release_binary("mossy-bridge-sim", "MOSSY_BRIDGE_SIM_BIN");
-    let scenario =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bridge/e2e-tool-monitor.jsonl");
-    let mut command = Command::new(sim);
-    command
-        .args(["--listen", &format!("127.0.0.1:{port}"), "--scenario"])
-        .arg(scenario)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut child = GroupChild::spawn(&mut command).expect("start mossy-bridge-sim");
-    child.wait_for_line("listening on");
-    child
-}
+/// The simulator scenario these tests play.
+const SCENARIO: &str = "e2e-tool-monitor.jsonl";
 
 /// A copy of `/bin/sleep` named `name` in `dir`, started for `seconds`; killed on drop.
 fn start_renamed_sleep(dir: &Path, name: &str, seconds: u32) -> GroupChild {
@@ -39,7 +26,7 @@ async fn tool_monitor_follows_processes_and_the_bridge() -> anyhow::Result<()> {
         .prefix("mods dir #1 ü ")
         .tempdir()?;
     let port = free_port();
-    let mut simulator = start_simulator(port);
+    let mut simulator = start_simulator(port, SCENARIO);
     let app = AppSession::launch(home.path(), &format!("ws://127.0.0.1:{port}/bridge")).await?;
 
     // The badge turns connected and the simulator's report lands in the feed.
@@ -83,7 +70,7 @@ async fn tool_monitor_follows_processes_and_the_bridge() -> anyhow::Result<()> {
         badge.text().await?.contains("retrying in"),
         "badge counts down to the retry"
     );
-    let _simulator = start_simulator(port);
+    let _simulator = start_simulator(port, SCENARIO);
     app.wait_for("#bridge-badge[data-state='connected']")
         .await?;
     app.screenshot("tool-monitor-reconnected").await?;
@@ -106,11 +93,10 @@ async fn panels_are_reachable_from_the_navigation() -> anyhow::Result<()> {
     let app = AppSession::launch(home.path(), &format!("ws://127.0.0.1:{port}/bridge")).await?;
     app.wait_for("#bridge-badge[data-state='retrying']").await?;
 
-    for (link, heading) in [
-        ("#nav-build", "Build"),
-        ("#nav-editor", "Editor"),
-        ("#nav-assets", "Assets"),
-    ] {
+    app.wait_for("#nav-build").await?.click().await?;
+    let title = app.wait_for(".build-panel h1").await?;
+    assert_eq!(title.text().await?, "Build");
+    for (link, heading) in [("#nav-editor", "Editor"), ("#nav-assets", "Assets")] {
         app.wait_for(link).await?.click().await?;
         let title = app.wait_for(".not-built h1").await?;
         assert_eq!(title.text().await?, heading);

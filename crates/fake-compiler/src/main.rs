@@ -4,6 +4,8 @@
 //! ```text
 //! mossy-fake-compiler replay FILE [DELAY_MS]   play a transcript (see below)
 //! mossy-fake-compiler lines N                   print N numbered lines to stdout, fast
+//! mossy-fake-compiler rate PER_SECOND SECONDS   print numbered lines at a steady pace;
+//!                                               every 1000th is a Papyrus error on stderr
 //! mossy-fake-compiler invalid-utf8              print bytes that are not UTF-8 and a 10 MiB line
 //! mossy-fake-compiler grandchild SECONDS        start a child that sleeps; print its pid; wait
 //! mossy-fake-compiler sleep SECONDS             sleep
@@ -38,6 +40,10 @@ fn main() -> ExitCode {
     let result = match (arg(0), arg(1)) {
         (Some("replay"), Some(file)) => replay(file, arg(2).map_or(Ok(0), number)),
         (Some("lines"), Some(count)) => number(count).and_then(lines),
+        (Some("rate"), Some(per_second)) => match arg(2).map(number) {
+            Some(seconds) => number(per_second).and_then(|rate| steady(rate, seconds?)),
+            None => Err("rate needs PER_SECOND and SECONDS".to_owned()),
+        },
         (Some("invalid-utf8"), None) => invalid_utf8(),
         (Some("grandchild"), Some(seconds)) => grandchild(seconds),
         (Some("sleep"), Some(seconds)) => number(seconds).map(|s| {
@@ -99,6 +105,39 @@ fn lines(count: u64) -> Result<u64, String> {
         writeln!(out, "line {number}").map_err(|error| format!("writing: {error}"))?;
     }
     out.flush().map_err(|error| format!("writing: {error}"))?;
+    Ok(0)
+}
+
+/// Lines at `per_second` for `seconds`, written in 10 ms batches so the pace is even; every
+/// 1000th line is a compiler error on stderr, as a big batch with a few broken scripts gives.
+fn steady(per_second: u64, seconds: u64) -> Result<u64, String> {
+    const TICK: Duration = Duration::from_millis(10);
+    let total = per_second.saturating_mul(seconds);
+    let start = std::time::Instant::now();
+    let mut out = BufWriter::new(io::stdout().lock());
+    let mut err = io::stderr().lock();
+    let mut written = 0_u64;
+    while written < total {
+        let due = (start.elapsed().as_secs_f64() * per_second as f64) as u64;
+        let due = due.min(total).max(written + 1);
+        for number in written + 1..=due {
+            let result = if number % 1000 == 0 {
+                writeln!(
+                    err,
+                    r"C:\Mods\Big Batch\Scripts\Source\User\Script{number}.psc(12,8): variable Foo{number} is undefined"
+                )
+            } else {
+                writeln!(
+                    out,
+                    "line {number}: Compiling \"Script{number}\"... assembled in 3 ms"
+                )
+            };
+            result.map_err(|error| format!("writing: {error}"))?;
+        }
+        written = due;
+        out.flush().map_err(|error| format!("writing: {error}"))?;
+        std::thread::sleep(TICK);
+    }
     Ok(0)
 }
 
