@@ -102,13 +102,19 @@ pub async fn bridge(mut status: watch::Receiver<BridgeUpdate>, channel: Channel<
     }
 }
 
-/// Forwards Build panel updates: the current one at once, then one per frame while
-/// anything changes.
+/// Time between Build panel updates. A build that prints without pause would otherwise
+/// send one update (status, progress and every diagnostic so far) each frame; twenty a
+/// second keeps the bar, the counts and the followed tail moving smoothly at a third of
+/// the cost, which leaves the webview its frames for scrolling.
+pub const BUILD_UPDATE_INTERVAL: Duration = Duration::from_millis(50);
+
+/// Forwards Build panel updates: the current one at once, then at most one per
+/// [`BUILD_UPDATE_INTERVAL`] while anything changes.
 pub async fn builds(mut subscription: BuildSubscription, channel: Channel<BuildUpdate>) {
-    while let Some(update) = subscription.next_update().await {
+    while let Some(update) = subscription.next_delta_update().await {
         if channel.send(update).is_err() {
             break;
         }
-        tokio::time::sleep(FRAME_INTERVAL).await;
+        tokio::time::sleep(BUILD_UPDATE_INTERVAL).await;
     }
 }

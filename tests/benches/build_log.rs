@@ -166,7 +166,10 @@ async fn panel_under_load() -> anyhow::Result<()> {
             FLOOD_SECONDS.to_string(),
         ],
         working_dir: None,
-        env: BTreeMap::new(),
+        // MOSSY_BENCH_ERROR_EVERY=N makes every Nth line an error (default 1000; 0: none).
+        env: std::env::var("MOSSY_BENCH_ERROR_EVERY")
+            .map(|every| BTreeMap::from([("MOSSY_FAKE_ERROR_EVERY".to_owned(), every)]))
+            .unwrap_or_default(),
     });
     settings.save(&home.path().join("config").join("settings.toml"))?;
     // Nothing listens on this port; the bridge retries quietly in the background.
@@ -187,6 +190,21 @@ async fn measure_panel(app: &AppSession) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_idle: u64 = tree_rss_kib(pid).values().sum();
 
+    // MOSSY_BENCH_HIDE=<css selector> hides part of the page, to find what costs frames.
+    if let Ok(selector) = std::env::var("MOSSY_BENCH_HIDE") {
+        app.client
+            .execute(
+                "const s = document.createElement('style'); \
+                 s.textContent = arguments[0] + ' { display: none !important; }'; \
+                 document.head.appendChild(s);",
+                vec![serde_json::Value::String(selector)],
+            )
+            .await?;
+        println!(
+            "hidden for this run: {}",
+            std::env::var("MOSSY_BENCH_HIDE")?
+        );
+    }
     app.client.execute(FRAME_RECORDER, Vec::new()).await?;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let idle = take_gaps(app).await?;

@@ -429,3 +429,91 @@ async fn profiles_are_validated_and_saved_in_settings() {
         .delete_profile("Quests")
         .expect_err("cannot save either");
 }
+
+#[tokio::test]
+async fn streamed_updates_carry_only_new_diagnostics() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let bus = Bus::new();
+    let center = BuildCenter::start(config(home.path()), Vec::new(), &bus);
+    let mut subscription = center.subscribe();
+    let error_line = |n: u32| BridgeMessage::BuildLog {
+        build_id: Some("b1".into()),
+        stream: Some(LogStream::Stderr),
+        line: format!(r"C:\Mods\Script{n}.psc({n},1): variable Foo is undefined"),
+    };
+    // Collects (from, count) of non-empty deltas until `total` diagnostics arrived.
+    async fn collect(
+        subscription: &mut mossy_core::build::BuildSubscription,
+        total: usize,
+        seen: &mut Vec<(u32, usize)>,
+    ) {
+        within("the deltas", async {
+            while seen.iter().map(|s| s.1).sum::<usize>() < total {
+                let update = subscription
+                    .next_delta_update()
+                    .await
+                    .expect("center alive");
+                if let Some(current) = &update.current {
+                    assert!(
+                        current.snapshot.files.is_empty(),
+                        "files come as deltas only"
+                    );
+                }
+                if let Some(delta) = update.diagnostics.filter(|d| !d.items.is_empty()) {
+                    seen.push((delta.from, delta.items.len()));
+                }
+            }
+        })
+        .await;
+    }
+
+    mossy(
+        &bus,
+        BridgeMessage::BuildStarted {
+            build_id: Some("b1".into()),
+            title: None,
+            at: None,
+        },
+    );
+    mossy(&bus, error_line(1));
+    let mut seen = Vec::new();
+    collect(&mut subscription, 1, &mut seen).await;
+    mossy(&bus, error_line(2));
+    mossy(&bus, error_line(3));
+    collect(&mut subscription, 3, &mut seen).await;
+    assert_eq!(seen[0], (0, 1), "the first delta starts at 0");
+    let mut next = 0;
+    for (from, count) in &seen {
+        assert_eq!(
+            *from as usize, next,
+            "each delta follows the last: {seen:?}"
+        );
+        next += count;
+    }
+
+    // A new build starts again from 0, with none yet.
+    mossy(
+        &bus,
+        BridgeMessage::BuildStarted {
+            build_id: Some("b2".into()),
+            title: None,
+            at: None,
+        },
+    );
+    let delta = within("the new build's delta", async {
+        loop {
+            let update = subscription
+                .next_delta_update()
+                .await
+                .expect("center alive");
+            if let Some(delta) = update
+                .diagnostics
+                .filter(|d| d.from == 0 && d.items.is_empty())
+            {
+                return delta;
+            }
+        }
+    })
+    .await;
+    assert_eq!(Some(delta.build), center.update().current.map(|c| c.id));
+}

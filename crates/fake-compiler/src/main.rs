@@ -6,6 +6,7 @@
 //! mossy-fake-compiler lines N                   print N numbered lines to stdout, fast
 //! mossy-fake-compiler rate PER_SECOND SECONDS   print numbered lines at a steady pace;
 //!                                               every 1000th is a Papyrus error on stderr
+//!                                               (MOSSY_FAKE_ERROR_EVERY=N changes 1000; 0: none)
 //! mossy-fake-compiler invalid-utf8              print bytes that are not UTF-8 and a 10 MiB line
 //! mossy-fake-compiler grandchild SECONDS        start a child that sleeps; print its pid; wait
 //! mossy-fake-compiler sleep SECONDS             sleep
@@ -116,12 +117,16 @@ fn steady(per_second: u64, seconds: u64) -> Result<u64, String> {
     let start = std::time::Instant::now();
     let mut out = BufWriter::new(io::stdout().lock());
     let mut err = io::stderr().lock();
+    let error_every = std::env::var("MOSSY_FAKE_ERROR_EVERY")
+        .ok()
+        .and_then(|every| every.parse::<u64>().ok())
+        .unwrap_or(1000);
     let mut written = 0_u64;
     while written < total {
         let due = (start.elapsed().as_secs_f64() * per_second as f64) as u64;
         let due = due.min(total).max(written + 1);
         for number in written + 1..=due {
-            let result = if number % 1000 == 0 {
+            let result = if error_every > 0 && number % error_every == 0 {
                 writeln!(
                     err,
                     r"C:\Mods\Big Batch\Scripts\Source\User\Script{number}.psc(12,8): variable Foo{number} is undefined"

@@ -342,6 +342,22 @@ pub struct BuildUpdate {
     /// A problem the user should know about that belongs to no build, such as history that
     /// cannot be stored.
     pub notice: Option<String>,
+    /// The current build's diagnostics as a delta, in streamed updates: the window adds
+    /// them to what it has, and `current.snapshot.files` is then left empty, so a build
+    /// with thousands of errors costs each update only its new ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnostics: Option<DiagnosticsDelta>,
+}
+
+/// Diagnostics of one build in the order they were found, from position `from`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiagnosticsDelta {
+    /// The build they belong to.
+    pub build: BuildId,
+    /// Position of the first item; 0 means "these are all of them".
+    pub from: u32,
+    /// The diagnostics.
+    pub items: Vec<Diagnostic>,
 }
 
 /// Log lines of one build, from `start` (0-based position in the list asked for).

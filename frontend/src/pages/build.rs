@@ -22,6 +22,9 @@ use crate::{format, ipc};
 /// Height of one log row in pixels; `.log-row` in the stylesheet uses the same value.
 const LOG_ROW_PX: f64 = 20.0;
 
+/// Files listed in the Problems panel; the log's errors-only view shows every one.
+const PROBLEM_FILES_SHOWN: usize = 200;
+
 /// Rows fetched beyond the rendered ones on each side, so small scrolls need no request.
 const FETCH_MARGIN: usize = 120;
 
@@ -49,9 +52,21 @@ pub fn BuildPage() -> impl IntoView {
     // `None` shows the current build; `Some` a build picked from the history.
     let picked = RwSignal::new(None::<BuildView>);
     let subscription = StoredValue::new_local(None::<ipc::Subscription>);
+    // The current build's diagnostics, grouped by file, kept up to date from the deltas.
+    let live_files = RwSignal::new(Vec::<FileDiagnostics>::new());
 
     leptos::task::spawn_local(async move {
-        let on_update = move |next: BuildUpdate| {
+        let on_update = move |mut next: BuildUpdate| {
+            if let Some(delta) = next.diagnostics.take() {
+                live_files.update(|files| {
+                    if delta.from == 0 {
+                        files.clear();
+                    }
+                    add_diagnostics(files, delta.items);
+                });
+            } else if next.current.is_none() {
+                live_files.set(Vec::new());
+            }
             // A picked build that is still running is refreshed from the backend.
             if let Some(view) = picked.get_untracked()
                 && view.status == BuildStatus::Running
@@ -136,7 +151,7 @@ pub fn BuildPage() -> impl IntoView {
                     error=error
                 />
                 <aside class="build-side">
-                    <Problems shown=shown go_to_line=go_to_line error=error />
+                    <Problems shown=shown picked=picked live_files=live_files go_to_line=go_to_line error=error />
                     <History update=update picked=picked error=error />
                 </aside>
             </div>
@@ -777,20 +792,51 @@ fn log_row(row: LogRow, selected_line: RwSignal<Option<u64>>) -> impl IntoView {
     }
 }
 
+/// Adds diagnostics in the order found: to their file's group, or as a new group at the end.
+fn add_diagnostics(files: &mut Vec<FileDiagnostics>, items: Vec<Diagnostic>) {
+    for diagnostic in items {
+        match files.iter_mut().find(|group| group.file == diagnostic.file) {
+            Some(group) => group.diagnostics.push(diagnostic),
+            None => files.push(FileDiagnostics {
+                file: diagnostic.file.clone(),
+                diagnostics: vec![diagnostic],
+            }),
+        }
+    }
+}
+
+/// A group's first diagnostic's log line: tells apart groups of the same file in two builds.
+fn build_key(group: &FileDiagnostics) -> Option<u64> {
+    group.diagnostics.first().and_then(|d| d.log_line)
+}
+
 /// Errors and warnings grouped by file, the first of each file first.
 #[component]
 fn Problems(
     shown: Memo<Option<BuildView>>,
+    picked: RwSignal<Option<BuildView>>,
+    live_files: RwSignal<Vec<FileDiagnostics>>,
     go_to_line: impl Fn(u64) + Copy + Send + Sync + 'static,
     error: RwSignal<Option<String>>,
 ) -> impl IntoView {
+    // A build picked from the history comes whole; the current one grows by deltas.
+    let all_files = Memo::new(move |_| match picked.get() {
+        Some(view) => view.snapshot.files,
+        None => live_files.get(),
+    });
+    // Past a few hundred files the list is a wall no one reads, and re-laying it out on
+    // every update costs the log its frames; the rest are one click away in the log's
+    // errors-only view.
     let files = Memo::new(move |_| {
-        shown.with(|v| {
-            v.as_ref()
-                .map(|v| v.snapshot.files.clone())
-                .unwrap_or_default()
+        all_files.with(|files| {
+            files
+                .iter()
+                .take(PROBLEM_FILES_SHOWN)
+                .cloned()
+                .collect::<Vec<_>>()
         })
     });
+    let hidden = move || all_files.with(Vec::len).saturating_sub(PROBLEM_FILES_SHOWN);
     view! {
         <section class="problems" id="build-problems">
             <h2>
@@ -799,17 +845,19 @@ fn Problems(
                     "{} errors, {} warnings", v.snapshot.errors, v.snapshot.warnings
                 )))}</span>
             </h2>
-            {move || {
-                let files = files.get();
-                if files.is_empty() {
-                    return view! { <p class="empty">"Nothing found."</p> }.into_any();
-                }
-                files
-                    .into_iter()
-                    .map(|group| file_group(group, go_to_line, error))
-                    .collect_view()
-                    .into_any()
-            }}
+            {move || files.with(Vec::is_empty).then(|| view! { <p class="empty">"Nothing found."</p> })}
+            // Keyed by file and its count: a new error re-renders its own file only, so a
+            // build with a thousand broken scripts does not redraw the list on every update.
+            <For
+                each=move || files.get()
+                key=|group| (group.file.clone(), group.diagnostics.len(), build_key(group))
+                children=move |group| file_group(group, go_to_line, error)
+            />
+            {move || (hidden() > 0).then(|| view! {
+                <p class="empty more-files">
+                    {format!("{} more files with problems: see them with Errors and warnings only.", hidden())}
+                </p>
+            })}
         </section>
     }
 }
@@ -922,9 +970,10 @@ fn History(
                 })}
             </h2>
             <ul>
-                {move || update.with(|u| u.as_ref().map(|u| u.history.clone()).unwrap_or_default())
-                    .into_iter()
-                    .map(|summary| {
+                <For
+                    each=move || update.with(|u| u.as_ref().map(|u| u.history.clone()).unwrap_or_default())
+                    key=|s| (s.id, s.status, s.errors, s.warnings, s.duration_ms)
+                    children=move |summary| {
                         let id = summary.id;
                         let is_picked = move || picked.with(|p| p.as_ref().is_some_and(|p| p.id == id));
                         let when = format::clock_time(summary.started_at_ms);
@@ -942,8 +991,8 @@ fn History(
                                 </button>
                             </li>
                         }
-                    })
-                    .collect_view()}
+                    }
+                />
             </ul>
         </section>
     }

@@ -20,8 +20,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use mossy_protocol::bridge::{BridgeMessage, BuildResult, LogStream};
 use mossy_protocol::build::{
-    BuildId, BuildProfile, BuildSource, BuildStatus, BuildSummary, BuildUpdate, BuildView, LogLine,
-    LogPage,
+    BuildId, BuildProfile, BuildSource, BuildStatus, BuildSummary, BuildUpdate, BuildView,
+    Diagnostic, DiagnosticsDelta, LogLine, LogPage,
 };
 use tokio::sync::{broadcast, watch};
 use tracing::{debug, info, warn};
@@ -118,6 +118,8 @@ struct LiveBuild {
     log: LogBuffer,
     tracker: BuildTracker,
     control: Control,
+    /// Every diagnostic in the order found, for the streamed deltas.
+    diagnostics: Vec<Diagnostic>,
 }
 
 enum Control {
@@ -139,6 +141,7 @@ impl LiveBuild {
             log,
             tracker: BuildTracker::new(),
             control: Control::Ended,
+            diagnostics: Vec::new(),
         }
     }
 
@@ -149,10 +152,13 @@ impl LiveBuild {
     fn push(&mut self, line: &LogLine) {
         let number = self.log.push(line);
         let events = self.tracker.feed_numbered(number, line.stream, &line.text);
-        if events
-            .iter()
-            .any(|event| matches!(event, BuildEvent::DiagnosticFound(_)))
-        {
+        let before = self.diagnostics.len();
+        for event in events {
+            if let BuildEvent::DiagnosticFound(diagnostic) = event {
+                self.diagnostics.push(diagnostic.clone());
+            }
+        }
+        if self.diagnostics.len() > before {
             self.log.mark_problem(number);
         }
         self.view.lines = self.log.len();
@@ -265,12 +271,37 @@ impl BuildCenter {
         BuildSubscription {
             center: self.clone(),
             version,
+            sent: (None, 0),
         }
     }
 
-    /// The panel's current update.
+    /// The panel's current update, whole.
     pub fn update(&self) -> BuildUpdate {
+        self.update_after(None)
+    }
+
+    /// The panel's update for a window that already has the first `sent.1` diagnostics of
+    /// build `sent.0`: the current build's diagnostics come as a delta in
+    /// [`BuildUpdate::diagnostics`] and its `snapshot.files` is left empty. With `None`,
+    /// the update is whole and carries no delta.
+    fn update_after(&self, sent: Option<(Option<BuildId>, usize)>) -> BuildUpdate {
         let state = self.shared.lock();
+        let live_current = state
+            .current
+            .and_then(|id| state.live.iter().find(|build| build.view.id == id));
+        let diagnostics = sent.and_then(|(sent_build, sent_count)| {
+            let build = live_current?;
+            let from = if sent_build == Some(build.view.id) {
+                sent_count.min(build.diagnostics.len())
+            } else {
+                0
+            };
+            Some(DiagnosticsDelta {
+                build: build.view.id,
+                from: u32::try_from(from).unwrap_or(u32::MAX),
+                items: build.diagnostics[from..].to_vec(),
+            })
+        });
         let current = state
             .current
             .and_then(|id| state.live.iter().find(|build| build.view.id == id))
@@ -290,11 +321,19 @@ impl BuildCenter {
                 .map_or_else(|| stored.clone(), LiveBuild::summary)
         }));
         history.sort_by_key(|summary| std::cmp::Reverse(summary.id));
+        let current = match (current, &diagnostics) {
+            (Some(mut view), Some(_)) => {
+                view.snapshot.files.clear();
+                Some(view)
+            }
+            (current, _) => current,
+        };
         BuildUpdate {
             current,
             history,
             profiles: state.profiles.clone(),
             notice: state.notice.clone(),
+            diagnostics,
         }
     }
 
@@ -534,15 +573,29 @@ impl BuildCenter {
 pub struct BuildSubscription {
     center: BuildCenter,
     version: watch::Receiver<u64>,
+    /// The build whose diagnostics were last sent as a delta, and how many.
+    sent: (Option<BuildId>, usize),
 }
 
 impl BuildSubscription {
-    /// Waits until something changed and returns the panel's update; `None` once the
-    /// center is gone.
+    /// Waits until something changed and returns the panel's whole update; `None` once
+    /// the center is gone.
     pub async fn next_update(&mut self) -> Option<BuildUpdate> {
         self.version.changed().await.ok()?;
         self.version.mark_unchanged();
         Some(self.center.update())
+    }
+
+    /// Like [`BuildSubscription::next_update`], but the current build's diagnostics come
+    /// as a delta from what this subscription sent before (see [`BuildUpdate::diagnostics`]).
+    pub async fn next_delta_update(&mut self) -> Option<BuildUpdate> {
+        self.version.changed().await.ok()?;
+        self.version.mark_unchanged();
+        let update = self.center.update_after(Some(self.sent));
+        if let Some(delta) = &update.diagnostics {
+            self.sent = (Some(delta.build), delta.from as usize + delta.items.len());
+        }
+        Some(update)
     }
 }
 
