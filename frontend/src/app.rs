@@ -5,6 +5,7 @@ use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::bridge_badge::{BridgeBadge, provide_bridge_status};
+use crate::pages::assets::AssetsPage;
 use crate::pages::build::BuildPage;
 use crate::pages::not_built::NotBuiltPage;
 use crate::pages::tool_monitor::ToolMonitorPage;
@@ -35,10 +36,7 @@ pub fn App() -> impl IntoView {
                             path=path!("/editor")
                             view=|| view! { <NotBuiltPage title="Editor" /> }
                         />
-                        <Route
-                            path=path!("/assets")
-                            view=|| view! { <NotBuiltPage title="Assets" /> }
-                        />
+                        <Route path=path!("/assets") view=AssetsPage />
                     </Routes>
                 </main>
             </div>

@@ -1,5 +1,6 @@
 //! One page per panel.
 
+pub mod assets;
 pub mod build;
 pub mod not_built;
 pub mod tool_monitor;

@@ -5,6 +5,8 @@
 //! ([`commands`]). Every stream to the frontend is a `tauri::ipc::Channel` fed by
 //! [`streams`], coalesced to one update per panel per animation frame.
 
+// Asset gallery: commands, the thumbnail URI scheme and the index service.
+mod assets;
 mod cli;
 mod commands;
 mod logging;
@@ -53,11 +55,12 @@ pub fn run() {
     // Held until the app exits so the log file receives every line.
     let _log_guard = logging::init(&dirs.logs);
 
-    let result = tauri::Builder::default()
+    let result = assets::register(tauri::Builder::default())
         .setup(move |app| {
             let services = services::start(&args, &dirs)?;
             tauri::Manager::manage(app, services);
             tauri::Manager::manage(app, started);
+            assets::setup(app, &dirs)?;
             open_main_window(app, &dirs.data.join(WEBVIEW_DATA_DIR))?;
             Ok(())
         })
@@ -85,6 +88,8 @@ pub fn run() {
             commands::build_save_profile,
             commands::build_delete_profile,
             commands::open_source_file,
+            // assets panel: begin (commands in assets.rs)
+            // assets panel: end
         ])
         .run(tauri::generate_context!());
     if let Err(err) = result {

@@ -1,0 +1,1 @@
+//! The asset gallery's calls to the backend.
