@@ -12,6 +12,7 @@ APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
   libsoup-3.0-dev build-essential pkg-config libssl-dev file
   xvfb xauth x11-utils webkit2gtk-driver at-spi2-core dbus-x11 imagemagick
+  gcc-mingw-w64-x86-64
 )
 
 as_root() {
@@ -31,10 +32,14 @@ if [ ${#missing_apt[@]} -gt 0 ]; then
     "${missing_apt[@]}"
 fi
 
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-  echo "setup: adding the wasm32-unknown-unknown target"
-  rustup target add wasm32-unknown-unknown
-fi
+# wasm32 for the frontend; Windows (GNU, with mingw above) so the Windows-only code is
+# checked on every run.
+for target in wasm32-unknown-unknown x86_64-pc-windows-gnu; do
+  if ! rustup target list --installed | grep -qx "$target"; then
+    echo "setup: adding the $target target"
+    rustup target add "$target"
+  fi
+done
 
 # Installs a cargo tool unless cargo already installed that crate at that version.
 installed_tools=$(cargo install --list)

@@ -13,6 +13,11 @@ cargo fmt --all -- --check
 echo "test: clippy"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 
+# The core's Windows code (job objects for build cancel, console-less children) is
+# checked for the Windows target too; the whole app's Windows build is a delivery task.
+echo "test: clippy for x86_64-pc-windows-gnu (core)"
+cargo clippy --locked --target x86_64-pc-windows-gnu -p mossy-core -- -D warnings
+
 bash scripts/build.sh
 
 # The webview tests need an X display. Start a private Xvfb unless one is given.

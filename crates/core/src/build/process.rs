@@ -5,6 +5,9 @@
 //! the group on purpose with `setsid`) can be signalled at once with `kill(-pgid)`. A build
 //! owns its group: when the build ends, for any reason, whatever is left in the group is
 //! killed, so a build never leaves stray helpers behind.
+//!
+//! On Windows the child is put in a job object set to kill on close: everything it starts
+//! joins the job, and closing the job (on cancel, or when the build ends) ends them all.
 
 use std::process::ExitStatus;
 
@@ -23,19 +26,45 @@ pub(crate) fn own_group(command: &mut Command) {
     command.process_group(0);
     #[cfg(windows)]
     command.creation_flags(CREATE_NO_WINDOW);
-    // TODO(windows): assign the child to a Job object so cancel ends its whole tree. That
-    // needs Win32 calls (`CreateJobObjectW`, `AssignProcessToJobObject`), i.e. `windows-sys`
-    // and an exception to the workspace's `unsafe_code = "forbid"`, or a crate that wraps
-    // them; until then only the direct child is ended on Windows.
-    #[cfg(not(unix))]
+    #[cfg(not(any(unix, windows)))]
     let _ = command;
 }
 
 /// The process group of a started child, which ends with the build that owns it.
-#[derive(Debug)]
 pub(crate) struct ProcessGroup {
     #[cfg(unix)]
     leader: Option<rustix::process::Pid>,
+    /// The kill-on-close job holding the child; taking it out and dropping it ends the tree.
+    #[cfg(windows)]
+    job: std::sync::Mutex<Option<win32job::Job>>,
+}
+
+impl std::fmt::Debug for ProcessGroup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut debug = f.debug_struct("ProcessGroup");
+        #[cfg(unix)]
+        debug.field("leader", &self.leader);
+        debug.finish_non_exhaustive()
+    }
+}
+
+/// A kill-on-close job holding `child`, or `None` (logged) when Windows refuses one, for
+/// instance inside a job that forbids nesting; the build then runs without it and cancel
+/// ends only the direct child.
+#[cfg(windows)]
+fn job_for(child: &Child) -> Option<win32job::Job> {
+    let attempt = || -> Result<win32job::Job, String> {
+        let handle = child.raw_handle().ok_or("the child has already exited")?;
+        let job = win32job::Job::create().map_err(|e| e.to_string())?;
+        let mut info = job.query_extended_limit_info().map_err(|e| e.to_string())?;
+        info.limit_kill_on_job_close();
+        job.set_extended_limit_info(&info).map_err(|e| e.to_string())?;
+        job.assign_process(handle as isize).map_err(|e| e.to_string())?;
+        Ok(job)
+    };
+    attempt()
+        .inspect_err(|error| tracing::warn!(%error, "build not put in a job object"))
+        .ok()
 }
 
 impl ProcessGroup {
@@ -49,11 +78,28 @@ impl ProcessGroup {
                 .and_then(rustix::process::Pid::from_raw);
             Self { leader }
         }
-        #[cfg(not(unix))]
+        #[cfg(windows)]
+        {
+            Self {
+                job: std::sync::Mutex::new(job_for(child)),
+            }
+        }
+        #[cfg(not(any(unix, windows)))]
         {
             let _ = child;
             Self {}
         }
+    }
+
+    /// Closes the job, which ends every process in it.
+    #[cfg(windows)]
+    fn close_job(&self) {
+        let job = self
+            .job
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        drop(job);
     }
 
     /// Asks every process of the group to stop (SIGTERM), so tools can clean up.
@@ -64,6 +110,8 @@ impl ProcessGroup {
             self.signal(rustix::process::Signal::TERM);
         }
         // Windows has no polite stop for a console program we do not own a console for.
+        #[cfg(windows)]
+        self.close_job();
         #[cfg(not(unix))]
         {
             let _ = child.start_kill();
@@ -74,6 +122,8 @@ impl ProcessGroup {
     pub(crate) fn kill(&self, child: &mut Child) {
         #[cfg(unix)]
         self.signal(rustix::process::Signal::KILL);
+        #[cfg(windows)]
+        self.close_job();
         let _ = child.start_kill();
     }
 
@@ -98,6 +148,8 @@ impl Drop for ProcessGroup {
     fn drop(&mut self) {
         #[cfg(unix)]
         self.signal(rustix::process::Signal::KILL);
+        #[cfg(windows)]
+        self.close_job();
     }
 }
 
