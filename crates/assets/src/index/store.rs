@@ -1,0 +1,396 @@
+//! The SQLite side of the index: schema, batched writes and the gallery's queries.
+//!
+//! Two connections to one WAL database: the writer, shared by the supervisors, and the
+//! reader for queries, so the gallery never waits for a scan's transaction. Writes go in
+//! transactions of up to [`COMMIT_ROWS`] rows.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use rusqlite::functions::FunctionFlags;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{AssetFilter, AssetRecord, FileKind, IndexError, RootEntry, RootState, RootStatus};
+use crate::scan::{ScannedFile, absolute_path};
+
+mod reconcile;
+
+/// Rows per transaction during a scan. Small enough that the writer starts while the walk
+/// is still going (the two overlap), large enough that a 100k-file scan makes ten commits,
+/// not 100k. Each one holds the writer for tens of milliseconds, so another root's live
+/// changes still show well within the gallery's one-second promise.
+const COMMIT_ROWS: usize = 10_000;
+
+/// How long a connection waits for the other's lock; only another process could hold it
+/// this long, and then failing with an error is better than hanging.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Page cache of the writer in KiB. A 100k-file root is about 10 MB of table and index;
+/// with SQLite's default 2 MB cache a scan spends most of its time evicting pages.
+const WRITER_CACHE_KIB: u32 = 64 * 1024;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS roots (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    state TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS assets (
+    root_id INTEGER NOT NULL,
+    rel_path TEXT NOT NULL,
+    lossy_name INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    modified_ns INTEGER NOT NULL,
+    details TEXT,
+    details_error TEXT,
+    PRIMARY KEY (root_id, rel_path)
+) WITHOUT ROWID;
+";
+
+/// The index behind "newest first". Kept apart from [`SCHEMA`] because a first scan into an
+/// empty table drops it and builds it once at the end, which is several times cheaper than
+/// keeping it sorted row by row.
+const NEWEST_INDEX: &str = "CREATE INDEX IF NOT EXISTS assets_newest ON assets (modified_ns DESC)";
+
+const UPSERT: &str = "
+INSERT INTO assets (root_id, rel_path, lossy_name, kind, size, modified_ns)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+ON CONFLICT (root_id, rel_path) DO UPDATE SET
+    lossy_name = excluded.lossy_name,
+    size = excluded.size,
+    modified_ns = excluded.modified_ns,
+    details = NULL,
+    details_error = NULL
+WHERE size != excluded.size OR modified_ns != excluded.modified_ns";
+
+const SELECT_RECORD: &str = "
+SELECT r.path, a.rel_path, a.kind, a.size, a.modified_ns, a.lossy_name, r.state,
+       a.details, a.details_error
+FROM assets a JOIN roots r ON r.id = a.root_id";
+
+const FILTER: &str = "
+WHERE (?1 IS NULL OR a.kind = ?1) AND (?2 IS NULL OR instr(fold_case(a.rel_path), ?2) > 0)";
+
+/// The index database.
+pub(crate) struct Store {
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+}
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Self, IndexError> {
+        let writer = Connection::open(path)?;
+        writer.busy_timeout(BUSY_TIMEOUT)?;
+        writer.query_row("PRAGMA journal_mode = WAL", [], |row| {
+            row.get::<_, String>(0)
+        })?;
+        // WAL with NORMAL sync stays consistent on a crash; a lost last commit is rescanned.
+        writer.execute_batch("PRAGMA synchronous = NORMAL;")?;
+        writer.execute_batch(&format!("PRAGMA cache_size = -{WRITER_CACHE_KIB};"))?;
+        writer.execute_batch(SCHEMA)?;
+        writer.execute_batch(NEWEST_INDEX)?;
+
+        let reader = Connection::open(path)?;
+        reader.busy_timeout(BUSY_TIMEOUT)?;
+        // SQLite's lower() folds ASCII only; modders' folder names are often not ASCII.
+        reader.create_scalar_function(
+            "fold_case",
+            1,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            |context| Ok(context.get_raw(0).as_str().map(str::to_lowercase).ok()),
+        )?;
+        Ok(Self {
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader),
+        })
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Connection> {
+        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        self.reader.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn add_root(&self, path: &str) -> Result<i64, IndexError> {
+        let conn = self.writer();
+        conn.execute(
+            "INSERT OR IGNORE INTO roots (path, state) VALUES (?1, ?2)",
+            params![path, RootState::Scanning.as_str()],
+        )?;
+        let id = conn.query_row("SELECT id FROM roots WHERE path = ?1", [path], |row| {
+            row.get(0)
+        })?;
+        Ok(id)
+    }
+
+    pub fn remove_root(&self, id: i64) -> Result<(), IndexError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM assets WHERE root_id = ?1", [id])?;
+        tx.execute("DELETE FROM roots WHERE id = ?1", [id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn set_root_state(&self, id: i64, state: RootState) -> Result<(), IndexError> {
+        self.writer().execute(
+            "UPDATE roots SET state = ?2 WHERE id = ?1",
+            params![id, state.as_str()],
+        )?;
+        Ok(())
+    }
+
+    pub fn root_entries(&self) -> Result<Vec<RootEntry>, IndexError> {
+        let conn = self.reader();
+        let mut statement = conn.prepare_cached("SELECT id, path FROM roots ORDER BY path")?;
+        let rows = statement.query_map([], |row| {
+            Ok(RootEntry {
+                id: row.get(0)?,
+                path: PathBuf::from(row.get::<_, String>(1)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn roots(&self) -> Result<Vec<RootStatus>, IndexError> {
+        let conn = self.reader();
+        let mut statement = conn.prepare_cached("SELECT path, state FROM roots ORDER BY path")?;
+        let rows = statement.query_map([], |row| {
+            Ok(RootStatus {
+                path: PathBuf::from(row.get::<_, String>(0)?),
+                state: RootState::from_word(&row.get::<_, String>(1)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Writes the given files; returns the relative paths whose rows actually changed.
+    pub fn upsert(&self, root_id: i64, files: Vec<ScannedFile>) -> Result<Vec<String>, IndexError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        let mut changed = Vec::new();
+        {
+            let mut statement = tx.prepare_cached(UPSERT)?;
+            for file in files {
+                if execute_upsert(&mut statement, root_id, &file)? {
+                    changed.push(file.rel_path);
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(changed)
+    }
+
+    /// Deletes the rows of the given paths and of everything under them, should they be
+    /// folders. Returns the relative paths whose rows were deleted.
+    pub fn remove(&self, root_id: i64, rel_paths: &[String]) -> Result<Vec<String>, IndexError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        let mut removed = Vec::new();
+        {
+            let mut statement = tx.prepare_cached(
+                "DELETE FROM assets
+                 WHERE root_id = ?1 AND (rel_path = ?2 OR (rel_path >= ?3 AND rel_path < ?4))
+                 RETURNING rel_path",
+            )?;
+            for rel_path in rel_paths {
+                let (low, high) = folder_range(rel_path);
+                let mut rows = statement.query(params![root_id, rel_path, low, high])?;
+                while let Some(row) = rows.next()? {
+                    removed.push(row.get(0)?);
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(removed)
+    }
+
+    pub fn get(&self, root_id: i64, rel_path: &str) -> Result<Option<AssetRecord>, IndexError> {
+        let conn = self.reader();
+        let sql = format!("{SELECT_RECORD} WHERE a.root_id = ?1 AND a.rel_path = ?2");
+        let mut statement = conn.prepare_cached(&sql)?;
+        Ok(statement
+            .query_row(params![root_id, rel_path], read_record)
+            .optional()?)
+    }
+
+    pub fn list(
+        &self,
+        filter: &AssetFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<AssetRecord>, IndexError> {
+        let conn = self.reader();
+        let sql = format!(
+            "{SELECT_RECORD} {FILTER}
+             ORDER BY a.modified_ns DESC, a.root_id, a.rel_path LIMIT ?3 OFFSET ?4"
+        );
+        let mut statement = conn.prepare_cached(&sql)?;
+        let (kind, text) = filter_params(filter);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let rows = statement.query_map(params![kind, text, limit, offset], read_record)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn count(&self, filter: &AssetFilter) -> Result<u64, IndexError> {
+        let conn = self.reader();
+        let sql = format!("SELECT count(*) FROM assets a {FILTER}");
+        let mut statement = conn.prepare_cached(&sql)?;
+        let (kind, text) = filter_params(filter);
+        let count: i64 = statement.query_row(params![kind, text], |row| row.get(0))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    pub fn set_details(
+        &self,
+        root_id: i64,
+        rel_path: &str,
+        details: Result<serde_json::Value, String>,
+    ) -> Result<bool, IndexError> {
+        let (json, error) = match details {
+            Ok(value) => (Some(value.to_string()), None),
+            Err(error) => (None, Some(error)),
+        };
+        let changed = self.writer().execute(
+            "UPDATE assets SET details = ?3, details_error = ?4
+             WHERE root_id = ?1 AND rel_path = ?2",
+            params![root_id, rel_path, json, error],
+        )?;
+        Ok(changed > 0)
+    }
+}
+
+/// Runs the upsert for one file; true when a row was inserted or changed.
+fn execute_upsert(
+    statement: &mut rusqlite::CachedStatement<'_>,
+    root_id: i64,
+    file: &ScannedFile,
+) -> rusqlite::Result<bool> {
+    let changed = statement.execute(params![
+        root_id,
+        file.rel_path,
+        file.lossy_name,
+        FileKind::from_path(&file.rel_path).as_str(),
+        to_i64(file.size),
+        file.modified_ns,
+    ])?;
+    Ok(changed > 0)
+}
+
+/// Bounds of the paths under folder `prefix`: `prefix/` up to, not including, `prefix0`
+/// (`0` is the byte after `/`), so the primary key answers it as a range.
+fn folder_range(prefix: &str) -> (String, String) {
+    (format!("{prefix}/"), format!("{prefix}0"))
+}
+
+fn filter_params(filter: &AssetFilter) -> (Option<&'static str>, Option<String>) {
+    let kind = filter.kind.map(FileKind::as_str);
+    let text = filter
+        .text
+        .as_deref()
+        .filter(|text| !text.is_empty())
+        .map(str::to_lowercase);
+    (kind, text)
+}
+
+fn to_i64(size: u64) -> i64 {
+    i64::try_from(size).unwrap_or(i64::MAX)
+}
+
+fn read_record(row: &Row<'_>) -> rusqlite::Result<AssetRecord> {
+    let root = PathBuf::from(row.get::<_, String>(0)?);
+    let rel_path: String = row.get(1)?;
+    let details: Option<String> = row.get(7)?;
+    Ok(AssetRecord {
+        path: absolute_path(&root, &rel_path),
+        root,
+        rel_path,
+        kind: FileKind::from_word(&row.get::<_, String>(2)?),
+        size: u64::try_from(row.get::<_, i64>(3)?).unwrap_or(0),
+        modified_ns: row.get(4)?,
+        lossy_name: row.get(5)?,
+        root_state: RootState::from_word(&row.get::<_, String>(6)?),
+        details: details.and_then(|text| serde_json::from_str(&text).ok()),
+        details_error: row.get(8)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(super) fn file(rel_path: &str, size: u64, modified_ns: i64) -> ScannedFile {
+        ScannedFile {
+            rel_path: rel_path.to_owned(),
+            lossy_name: false,
+            size,
+            modified_ns,
+        }
+    }
+
+    pub(super) fn rows(store: &Store) -> Vec<(String, u64, i64)> {
+        let mut rows: Vec<_> = store
+            .list(&AssetFilter::default(), 0, 1000)
+            .expect("list")
+            .into_iter()
+            .map(|record| (record.rel_path, record.size, record.modified_ns))
+            .collect();
+        rows.sort();
+        rows
+    }
+
+    #[test]
+    fn folder_removal_takes_only_that_folder() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("index.db")).expect("open");
+        let root = store.add_root("/mods").expect("root");
+        let names = ["a/x.dds", "a/b/y.dds", "a b/z.dds", "a0.dds", "a.dds"];
+        store
+            .upsert(root, names.iter().map(|name| file(name, 1, 1)).collect())
+            .expect("upsert");
+
+        let mut removed = store.remove(root, &["a".to_owned()]).expect("remove");
+        removed.sort();
+
+        assert_eq!(removed, ["a/b/y.dds", "a/x.dds"]);
+        let left: Vec<_> = rows(&store).into_iter().map(|row| row.0).collect();
+        assert_eq!(left, ["a b/z.dds", "a.dds", "a0.dds"]);
+    }
+
+    #[test]
+    fn details_survive_until_the_file_changes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("index.db")).expect("open");
+        let root = store.add_root("/mods").expect("root");
+        store
+            .upsert(root, vec![file("t.dds", 1, 1)])
+            .expect("upsert");
+        let details = serde_json::json!({ "width": 512 });
+        assert!(
+            store
+                .set_details(root, "t.dds", Ok(details.clone()))
+                .expect("details")
+        );
+
+        let unchanged = store
+            .upsert(root, vec![file("t.dds", 1, 1)])
+            .expect("same file");
+        assert!(unchanged.is_empty());
+        let record = store.get(root, "t.dds").expect("get").expect("row");
+        assert_eq!(
+            (record.details, record.details_error),
+            (Some(details), None)
+        );
+
+        store
+            .upsert(root, vec![file("t.dds", 2, 2)])
+            .expect("changed file");
+        let record = store.get(root, "t.dds").expect("get").expect("row");
+        assert_eq!((record.details, record.details_error), (None, None));
+    }
+}
