@@ -29,7 +29,16 @@ pub const FAKE_COMPILER_ENV: &str = "MOSSY_FAKE_COMPILER_BIN";
 /// The `mossy-fake-compiler` binary (built by `cargo test --workspace` beside the test
 /// binaries, or named by [`FAKE_COMPILER_ENV`]); panics when it is missing.
 pub fn fake_compiler() -> String {
-    let path = match std::env::var_os(FAKE_COMPILER_ENV) {
+    workspace_binary("mossy-fake-compiler", FAKE_COMPILER_ENV)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// A binary of this workspace: the path in `env` when set, else the one cargo built into
+/// the same target folder as the running test. Panics when it is missing, so a test that
+/// needs it fails instead of quietly skipping.
+fn workspace_binary(name: &str, env: &str) -> PathBuf {
+    let path = match std::env::var_os(env) {
         Some(path) => PathBuf::from(path),
         None => {
             // Test binaries live in target/<profile>/deps/; binaries one folder up.
@@ -38,18 +47,15 @@ pub fn fake_compiler() -> String {
                 .parent()
                 .and_then(|deps| deps.parent())
                 .expect("target folder");
-            profile_dir.join(format!(
-                "mossy-fake-compiler{}",
-                std::env::consts::EXE_SUFFIX
-            ))
+            profile_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
         }
     };
     assert!(
         path.is_file(),
-        "{} is missing: run `cargo build -p mossy-fake-compiler` first, or set {FAKE_COMPILER_ENV}",
+        "{} is missing: run `cargo build -p {name}` first, or set {env}",
         path.display()
     );
-    path.to_string_lossy().into_owned()
+    path
 }
 
 /// A compiler transcript in `tests/fixtures/logs/`.
@@ -258,24 +264,7 @@ pub async fn next_from_client(socket: &mut WebSocketStream<TcpStream>) -> Option
 /// mossy-bridge-sim` put in the same target folder as this test. Panics when it is missing,
 /// so a test that needs it fails instead of quietly skipping.
 pub fn sim_binary() -> PathBuf {
-    let path = match std::env::var_os(SIM_BIN_ENV) {
-        Some(path) => PathBuf::from(path),
-        None => {
-            // Test binaries live in target/<profile>/deps/; binaries one folder up.
-            let exe = std::env::current_exe().expect("the test binary's path");
-            let profile_dir = exe
-                .parent()
-                .and_then(|deps| deps.parent())
-                .expect("target folder");
-            profile_dir.join(format!("mossy-bridge-sim{}", std::env::consts::EXE_SUFFIX))
-        }
-    };
-    assert!(
-        path.is_file(),
-        "{} is missing: run `cargo build -p mossy-bridge-sim` first, or set {SIM_BIN_ENV}",
-        path.display()
-    );
-    path
+    workspace_binary("mossy-bridge-sim", SIM_BIN_ENV)
 }
 
 /// `{"type":"tool_detected","tool":"Blender"}`, one of the two messages Mossy sends today.
