@@ -61,4 +61,18 @@ cargo_tool trunk 0.21.14 --locked
 cargo_tool tauri-driver 2.1.0 --locked
 cargo_tool tauri-cli 2.12.4 --locked
 
+# Node.js runs the collaboration hub's interop test: a stock Yjs client (npm `yjs` and
+# `y-websocket`) and the reference server for the hub benchmark. Debian's node is enough.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "setup: installing nodejs and npm"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    nodejs npm
+fi
+interop=crates/collab/interop
+if [ ! -d "$interop/node_modules" ] || [ "$interop/package-lock.json" -nt "$interop/node_modules" ]; then
+  echo "setup: npm ci in $interop"
+  npm ci --prefix "$interop" --no-audit --no-fund
+fi
+
 echo "setup: done"
