@@ -58,8 +58,10 @@ fn job_for(child: &Child) -> Option<win32job::Job> {
         let job = win32job::Job::create().map_err(|e| e.to_string())?;
         let mut info = job.query_extended_limit_info().map_err(|e| e.to_string())?;
         info.limit_kill_on_job_close();
-        job.set_extended_limit_info(&info).map_err(|e| e.to_string())?;
-        job.assign_process(handle as isize).map_err(|e| e.to_string())?;
+        job.set_extended_limit_info(&info)
+            .map_err(|e| e.to_string())?;
+        job.assign_process(handle as isize)
+            .map_err(|e| e.to_string())?;
         Ok(job)
     };
     attempt()
