@@ -89,6 +89,14 @@ pub fn run() {
             commands::build_delete_profile,
             commands::open_source_file,
             // assets panel: begin (commands in assets.rs)
+            assets::subscribe_assets,
+            assets::assets_add_folder,
+            assets::assets_remove_folder,
+            assets::assets_roots,
+            assets::assets_page,
+            assets::assets_count,
+            assets::asset_details,
+            assets::open_asset_folder,
             // assets panel: end
         ])
         .run(tauri::generate_context!());

@@ -11,6 +11,7 @@
 
 #![warn(missing_docs)]
 
+pub mod assets;
 pub mod bridge;
 pub mod build;
 pub mod ipc;
