@@ -5,8 +5,8 @@
 //! build runs inside Mossy's own window, this module is where a WebSocket transport slots
 //! in, and nothing else changes.
 
-// The asset gallery's calls (`pub use` them here once there are some).
 mod assets;
+pub use assets::*;
 
 use mossy_protocol::build::{BuildId, BuildProfile, BuildUpdate, BuildView, LogPage};
 use mossy_protocol::ipc::{
