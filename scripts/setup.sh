@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
   libsoup-3.0-dev build-essential pkg-config libssl-dev file
-  xvfb xauth x11-utils webkit2gtk-driver at-spi2-core dbus-x11 imagemagick
+  xvfb xauth x11-utils webkit2gtk-driver at-spi2-core dbus dbus-x11 imagemagick
   gcc-mingw-w64-x86-64
 )
 

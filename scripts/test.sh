@@ -51,7 +51,13 @@ echo "test: unit, integration and webview tests"
 # holding the pipe open, which would hang the run instead of failing it.
 log=$(mktemp)
 status=0
-cargo test --locked --workspace --no-fail-fast >"$log" 2>&1 || status=$?
+# One D-Bus session for the whole run: WebKit starts a bus per app when there is none, and
+# it went away with the first app to close, failing a second app still running beside it.
+run_tests=(cargo test --locked --workspace --no-fail-fast)
+if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then
+  run_tests=(dbus-run-session -- "${run_tests[@]}")
+fi
+"${run_tests[@]}" >"$log" 2>&1 || status=$?
 cat "$log"
 passed=$(awk '/^test result:/ { sum += $4 } END { print sum + 0 }' "$log")
 failed=$(awk '/^test result:/ { sum += $6 } END { print sum + 0 }' "$log")

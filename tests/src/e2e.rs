@@ -151,46 +151,7 @@ impl AppSession {
     /// Launches the app through tauri-driver with `MOSSY_LIVE_HOME=home` and the bridge at
     /// `bridge_url`, and waits until the page has mounted.
     pub async fn launch(home: &Path, bridge_url: &str) -> anyhow::Result<Self> {
-        anyhow::ensure!(
-            std::env::var_os("DISPLAY").is_some(),
-            "DISPLAY is not set: start Xvfb (scripts/test.sh does) before the webview tests"
-        );
-        let app = release_binary("mossy-live", APP_BIN_ENV);
-        let port = free_port();
-        let native_port = free_port();
-
-        let mut command = Command::new("tauri-driver");
-        command
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
-            .env("MOSSY_LIVE_HOME", home)
-            .env("MOSSY_BRIDGE_URL", bridge_url)
-            .stdin(Stdio::null());
-        let driver = GroupChild::spawn(&mut command).map_err(|err| {
-            anyhow::anyhow!("could not start tauri-driver ({err}); run scripts/setup.sh")
-        })?;
-        wait_for_port(port, DRIVER_START_TIMEOUT).await?;
-        // tauri-driver refuses a session until WebKitWebDriver listens too.
-        wait_for_port(native_port, DRIVER_START_TIMEOUT).await?;
-
-        let capabilities = json!({
-            "browserName": "wry",
-            "tauri:options": { "application": app },
-        });
-        let serde_json::Value::Object(capabilities) = capabilities else {
-            anyhow::bail!("capabilities must be an object");
-        };
-        let client = ClientBuilder::native()
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await?;
-        let session = Self { client, driver };
-        session.wait_for(".shell").await?;
-        Ok(session)
+        Self::launch_with_env(home, bridge_url, &[]).await
     }
 
     /// Waits until an element matching `css` exists, and returns it.
@@ -242,4 +203,57 @@ async fn wait_for_port(port: u16, limit: Duration) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Ok(())
+}
+
+impl AppSession {
+    /// [`AppSession::launch`] with more environment variables for the app, such as the
+    /// folders the Assets panel starts with.
+    pub async fn launch_with_env(
+        home: &Path,
+        bridge_url: &str,
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            std::env::var_os("DISPLAY").is_some(),
+            "DISPLAY is not set: start Xvfb (scripts/test.sh does) before the webview tests"
+        );
+        let app = release_binary("mossy-live", APP_BIN_ENV);
+        let port = free_port();
+        let native_port = free_port();
+
+        let mut command = Command::new("tauri-driver");
+        command
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .env("MOSSY_LIVE_HOME", home)
+            .env("MOSSY_BRIDGE_URL", bridge_url)
+            // tauri-driver starts the app, which inherits its environment.
+            .envs(env.iter().copied())
+            .stdin(Stdio::null());
+        let driver = GroupChild::spawn(&mut command).map_err(|err| {
+            anyhow::anyhow!("could not start tauri-driver ({err}); run scripts/setup.sh")
+        })?;
+        wait_for_port(port, DRIVER_START_TIMEOUT).await?;
+        // tauri-driver refuses a session until WebKitWebDriver listens too.
+        wait_for_port(native_port, DRIVER_START_TIMEOUT).await?;
+
+        let capabilities = json!({
+            "browserName": "wry",
+            "tauri:options": { "application": app },
+        });
+        let serde_json::Value::Object(capabilities) = capabilities else {
+            anyhow::bail!("capabilities must be an object");
+        };
+        let client = ClientBuilder::native()
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await?;
+        let session = Self { client, driver };
+        session.wait_for(".shell").await?;
+        Ok(session)
+    }
 }

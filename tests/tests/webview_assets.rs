@@ -1,0 +1,423 @@
+//! Webview end-to-end test of the Assets panel: the release app in WebKitGTK under Xvfb,
+//! driven over WebDriver, pointed at a temporary folder of real Fallout 4 files (from
+//! `../shared/fixtures/`) through `MOSSY_ASSETS_DIRS`.
+//!
+//! Run by `scripts/test.sh`, which builds the app and starts Xvfb first. Without a display,
+//! driver or app build this test fails; it never skips.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use mossy_protocol::assets::thumb_url;
+use mossy_tests::e2e::{AppSession, UI_TIMEOUT, free_port, start_simulator, workspace_root};
+
+/// Textures copied from the shared BC fixtures, all of which decode.
+const TEXTURES: [&str; 4] = [
+    "DX9 BC1_UNORM.dds",
+    "DX10 BC7_UNORM.dds",
+    "DX10 BC5_UNORM.dds",
+    "dxt5-simple.dds",
+];
+
+/// A `.dds` holding noise, which must get an error badge and never stop the gallery.
+const CORRUPT: &str = "Broken #1 50%.dds";
+
+/// The folder name carries a space, `#` and a non-ASCII letter, as modders' folders do.
+const FOLDER: &str = "Mod #1 ü Textures";
+
+/// Held for the whole of each test, so the two app sessions here never overlap. Without a
+/// session bus, the first app to start autolaunches a D-Bus daemon inside its driver's
+/// process group; closing that session ends the daemon, and the other session's
+/// WebKitWebDriver then drops its connection ("webdriver could not be reached").
+// TODO(e2e): give the webview tests their own D-Bus session (dbus-run-session in
+// scripts/test.sh) and drop this lock; `webview.rs` runs two sessions at once too.
+static ONE_SESSION_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn shared_fixtures() -> PathBuf {
+    workspace_root().join("../shared/fixtures")
+}
+
+/// Reads a value from the page with a script.
+async fn script(app: &AppSession, js: &str) -> anyhow::Result<serde_json::Value> {
+    Ok(app.client.execute(js, Vec::new()).await?)
+}
+
+/// Polls `js` until it returns `true`, failing with `what` after [`UI_TIMEOUT`].
+async fn wait_until(app: &AppSession, js: &str, what: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + UI_TIMEOUT;
+    loop {
+        if script(app, js).await? == serde_json::Value::Bool(true) {
+            return Ok(());
+        }
+        anyhow::ensure!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Loads `url` as an image in the page; its natural width, or 0 when it failed to load.
+async fn image_width(app: &AppSession, url: &str) -> anyhow::Result<u64> {
+    let width = app
+        .client
+        .execute_async(
+            "const [url, done] = arguments; const img = new Image(); \
+             img.onload = () => done(img.naturalWidth); img.onerror = () => done(0); \
+             img.src = url;",
+            vec![serde_json::Value::String(url.to_owned())],
+        )
+        .await?;
+    Ok(width.as_u64().unwrap_or(0))
+}
+
+/// Width and height from a legacy DDS header (little-endian at bytes 16 and 12).
+fn dds_size(path: &Path) -> anyhow::Result<(u32, u32)> {
+    let bytes = std::fs::read(path)?;
+    let field = |at: usize| -> anyhow::Result<u32> {
+        let slice = bytes
+            .get(at..at + 4)
+            .ok_or_else(|| anyhow::anyhow!("{} is too short", path.display()))?;
+        Ok(u32::from_le_bytes(slice.try_into()?))
+    };
+    Ok((field(16)?, field(12)?))
+}
+
+/// Deterministic noise (xorshift), so a failure can be reproduced byte for byte.
+fn noise(len: usize) -> Vec<u8> {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.to_le_bytes()[0]
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assets_panel_shows_thumbnails_details_errors_and_new_files() -> anyhow::Result<()> {
+    let _alone = ONE_SESSION_AT_A_TIME.lock().await;
+    let home = tempfile::Builder::new().prefix("home assets ").tempdir()?;
+    let outer = tempfile::tempdir()?;
+    let folder = outer.path().join(FOLDER);
+    std::fs::create_dir_all(&folder)?;
+    let bc = shared_fixtures().join("textures/bc");
+    for name in TEXTURES {
+        std::fs::copy(bc.join(name), folder.join(name))?;
+    }
+    let data = shared_fixtures().join("fo4/Data");
+    let mut names: Vec<String> = TEXTURES.iter().map(|n| (*n).to_owned()).collect();
+    for entry in std::fs::read_dir(&data)? {
+        let entry = entry?;
+        std::fs::copy(entry.path(), folder.join(entry.file_name()))?;
+        names.push(entry.file_name().to_string_lossy().into_owned());
+    }
+    std::fs::write(folder.join(CORRUPT), noise(4096))?;
+    names.push(CORRUPT.to_owned());
+    // A texture outside the chosen folder, which the thumbnail scheme must refuse.
+    let outside = outer.path().join("outside.dds");
+    std::fs::copy(bc.join(TEXTURES[0]), &outside)?;
+
+    let port = free_port();
+    let _simulator = start_simulator(port, "bare.jsonl");
+    let app = AppSession::launch_with_env(
+        home.path(),
+        &format!("ws://127.0.0.1:{port}/bridge"),
+        &[("MOSSY_ASSETS_DIRS", folder.as_os_str())],
+    )
+    .await?;
+    app.wait_for("#nav-assets").await?.click().await?;
+    app.wait_for("#asset-roots .root[data-state='ready']")
+        .await?;
+
+    // Every file gets a card, the count says so, and the textures' thumbnails load.
+    wait_until(
+        &app,
+        &format!(
+            "return document.querySelectorAll('.asset-card[data-name]').length === {};",
+            names.len()
+        ),
+        "every file has a card",
+    )
+    .await?;
+    let count = app.wait_for("#asset-count").await?;
+    assert_eq!(
+        count.prop("textContent").await?,
+        Some(format!("{} files", names.len()))
+    );
+    let decodable = TEXTURES.len() + 1; // plus Blank.dds from the game fixtures
+    wait_until(
+        &app,
+        &format!(
+            "return [...document.querySelectorAll('.asset-card img')] \
+               .filter(img => img.complete && img.naturalWidth > 0).length === {decodable};"
+        ),
+        "the texture thumbnails have loaded",
+    )
+    .await?;
+    app.wait_for(&format!(
+        ".asset-card[data-name='{CORRUPT}'].has-error .badge.error"
+    ))
+    .await?;
+    app.wait_for(".asset-card[data-name='DX10 BC5_UNORM.dds'] .badge.normal")
+        .await?;
+    let shot = app.screenshot("assets-grid").await?;
+    println!("screenshot: {}", shot.display());
+
+    // Selecting a texture shows its header in the details pane, and a larger preview.
+    let picked = TEXTURES[0];
+    app.wait_for(&format!(".asset-card[data-name='{picked}']"))
+        .await?
+        .click()
+        .await?;
+    let format = app.wait_for("#asset-details .detail-format").await?;
+    assert_eq!(format.prop("textContent").await?.as_deref(), Some("BC1"));
+    let (width, height) = dds_size(&folder.join(picked))?;
+    let dimensions = app.wait_for("#asset-details .detail-dimensions").await?;
+    assert_eq!(
+        dimensions.prop("textContent").await?,
+        Some(format!("{width} × {height}"))
+    );
+    let path = app.wait_for("#asset-details .detail-path").await?;
+    assert_eq!(
+        path.prop("textContent").await?,
+        Some(folder.join(picked).to_string_lossy().into_owned())
+    );
+    wait_until(
+        &app,
+        "const img = document.querySelector('#asset-details .detail-preview img'); \
+         return !!img && img.complete && img.naturalWidth > 0;",
+        "the large preview has loaded",
+    )
+    .await?;
+    let shot = app.screenshot("assets-details").await?;
+    println!("screenshot: {}", shot.display());
+
+    // The corrupt file's details say why it cannot be read.
+    app.wait_for(&format!(".asset-card[data-name='{CORRUPT}']"))
+        .await?
+        .click()
+        .await?;
+    let reason = app.wait_for("#asset-details .detail-error").await?;
+    let reason = reason.prop("textContent").await?.unwrap_or_default();
+    assert!(
+        reason.contains("DDS"),
+        "the error names the format: {reason}"
+    );
+    app.wait_for("#asset-details .detail-preview img.failed")
+        .await?;
+    app.wait_for("#asset-details .detail-preview .badge.error")
+        .await?;
+
+    // The scheme serves files inside the folder, and refuses the same picture outside it,
+    // directly or through `..`.
+    let origin = "thumb://localhost";
+    let inside = folder.join(picked).to_string_lossy().into_owned();
+    assert!(image_width(&app, &thumb_url(origin, &inside, 1, false)).await? > 0);
+    let direct = outside.to_string_lossy().into_owned();
+    assert_eq!(
+        image_width(&app, &thumb_url(origin, &direct, 1, false)).await?,
+        0
+    );
+    let sneaky = folder.join("../outside.dds").to_string_lossy().into_owned();
+    assert_eq!(
+        image_width(&app, &thumb_url(origin, &sneaky, 1, false)).await?,
+        0
+    );
+
+    // A file written into the folder shows up, first (newest first), with its thumbnail.
+    let late = "Late arrival ü #2.dds";
+    let written = Instant::now();
+    std::fs::copy(bc.join("dxt1-simple.dds"), folder.join(late))?;
+    app.wait_for(&format!(".asset-card[data-name='{late}']"))
+        .await?;
+    println!("new file showed after {} ms", written.elapsed().as_millis());
+    let first = script(
+        &app,
+        "return document.querySelector('.asset-card[data-name]').dataset.name;",
+    )
+    .await?;
+    assert_eq!(first.as_str(), Some(late), "the newest file comes first");
+    wait_until(
+        &app,
+        &format!(
+            "const img = document.querySelector(\".asset-card[data-name='{late}'] img\"); \
+             return !!img && img.complete && img.naturalWidth > 0;"
+        ),
+        "the new file's thumbnail has loaded",
+    )
+    .await?;
+    let shot = app.screenshot("assets-new-file").await?;
+    println!("screenshot: {}", shot.display());
+
+    app.close().await;
+    Ok(())
+}
+
+/// Files in the big-folder test: enough that rendering every card would be slow and
+/// obvious, few enough to copy in a second.
+const MANY: usize = 3000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assets_grid_stays_virtual_filters_and_empties_with_thousands_of_files()
+-> anyhow::Result<()> {
+    let _alone = ONE_SESSION_AT_A_TIME.lock().await;
+    let home = tempfile::Builder::new()
+        .prefix("home assets big ")
+        .tempdir()?;
+    let outer = tempfile::tempdir()?;
+    let folder = outer.path().join("Big #2 ü");
+    std::fs::create_dir_all(&folder)?;
+    let texture = std::fs::read(shared_fixtures().join("textures/bc/dxt1-simple.dds"))?;
+    // Modification times one second apart, so "newest first" has one right answer.
+    let base = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    for number in 0..MANY {
+        let path = folder.join(format!("tex {number:04}.dds"));
+        std::fs::write(&path, &texture)?;
+        std::fs::File::options()
+            .write(true)
+            .open(&path)?
+            .set_modified(base + Duration::from_secs(number as u64))?;
+    }
+
+    let port = free_port();
+    let _simulator = start_simulator(port, "bare.jsonl");
+    let app = AppSession::launch_with_env(
+        home.path(),
+        &format!("ws://127.0.0.1:{port}/bridge"),
+        &[("MOSSY_ASSETS_DIRS", folder.as_os_str())],
+    )
+    .await?;
+    app.wait_for("#nav-assets").await?.click().await?;
+    wait_until(
+        &app,
+        &format!("return document.querySelector('#asset-count')?.textContent === '{MANY} files';"),
+        "every file is counted",
+    )
+    .await?;
+
+    // Newest first, and only the rows near the view exist.
+    wait_until(
+        &app,
+        "const card = document.querySelector('.asset-card[data-name]'); \
+         return !!card && card.dataset.name === 'tex 2999.dds';",
+        "the newest file comes first",
+    )
+    .await?;
+    let cards = script(
+        &app,
+        "return document.querySelectorAll('.asset-card').length;",
+    )
+    .await?;
+    let cards = cards.as_u64().unwrap_or(0);
+    assert!(
+        cards > 0 && cards < 300,
+        "{cards} cards in the DOM for {MANY} files"
+    );
+
+    // The bottom of the grid holds the oldest file, with its thumbnail.
+    script(
+        &app,
+        "const list = document.querySelector('#assets-grid .vlist'); \
+         list.scrollTop = list.scrollHeight; return true;",
+    )
+    .await?;
+    wait_until(
+        &app,
+        "const img = document.querySelector(\".asset-card[data-name='tex 0000.dds'] img\"); \
+         return !!img && img.complete && img.naturalWidth > 0;",
+        "the oldest file's thumbnail has loaded at the bottom",
+    )
+    .await?;
+    let shot = app.screenshot("assets-bottom").await?;
+    println!("screenshot: {}", shot.display());
+
+    // Regression: every index update rebuilt the grid, whose rows then no longer matched
+    // its scroll position (the oldest files vanished from a grid scrolled to the bottom).
+    std::fs::write(folder.join("tex new.dds"), &texture)?;
+    wait_until(
+        &app,
+        &format!(
+            "return document.querySelector('#asset-count')?.textContent === '{} files';",
+            MANY + 1
+        ),
+        "the new file is counted",
+    )
+    .await?;
+    // Two more updates (the new file's header) may follow; let them land.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let in_view = script(
+        &app,
+        "const list = document.querySelector('#assets-grid .vlist').getBoundingClientRect(); \
+         const card = document.querySelector(\".asset-card[data-name='tex 0000.dds']\"); \
+         if (!card) return false; const box = card.getBoundingClientRect(); \
+         return box.bottom > list.top && box.top < list.bottom;",
+    )
+    .await?;
+    assert_eq!(
+        in_view,
+        serde_json::Value::Bool(true),
+        "the oldest file stays in view at the bottom after an update"
+    );
+
+    // The text filter narrows the count and the grid.
+    app.wait_for("#asset-search")
+        .await?
+        .send_keys("tex 01")
+        .await?;
+    wait_until(
+        &app,
+        "return document.querySelector('#asset-count')?.textContent === '100 files';",
+        "the filter leaves tex 0100 to tex 0199",
+    )
+    .await?;
+    wait_until(
+        &app,
+        "const names = [...document.querySelectorAll('.asset-card[data-name]')] \
+           .map(card => card.dataset.name); \
+         return names.length > 0 && names[0] === 'tex 0199.dds' \
+           && names.every(name => name.startsWith('tex 01'));",
+        "the grid shows only matching files, newest first",
+    )
+    .await?;
+
+    // Removing the folder empties the gallery and says what to do.
+    app.wait_for("#asset-roots .root-remove")
+        .await?
+        .click()
+        .await?;
+    app.wait_for("#assets-empty").await?;
+    let shot = app.screenshot("assets-empty").await?;
+    println!("screenshot: {}", shot.display());
+
+    // Adding a folder by typing its path: a relative one is refused with a reason, the
+    // real one brings the files back.
+    let input = app.wait_for("#folder-path").await?;
+    input.send_keys("Big #2 ü").await?;
+    app.wait_for("#folder-add").await?.click().await?;
+    let message = app.wait_for(".error-box p").await?;
+    let message = message.prop("textContent").await?.unwrap_or_default();
+    assert!(message.contains("not a full path"), "{message}");
+    input.clear().await?;
+    input.send_keys(&folder.to_string_lossy()).await?;
+    app.wait_for("#folder-add").await?.click().await?;
+    app.wait_for("#asset-roots .root").await?;
+    // WebDriver's clear fires no `input` event; empty the filter the way typing does.
+    script(
+        &app,
+        "const box = document.querySelector('#asset-search'); box.value = ''; \
+         box.dispatchEvent(new Event('input')); return true;",
+    )
+    .await?;
+    wait_until(
+        &app,
+        &format!(
+            "return document.querySelector('#asset-count')?.textContent === '{} files';",
+            MANY + 1
+        ),
+        "the folder added by path is indexed again",
+    )
+    .await?;
+
+    app.close().await;
+    Ok(())
+}
