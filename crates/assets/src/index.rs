@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tracing::info;
 
+pub use crate::kind::AssetKind;
 use crate::scan;
 use crate::watch::RootWatch;
 
@@ -56,67 +57,6 @@ pub enum IndexError {
     /// The operating system refused to start a thread for the root.
     #[error("cannot start the watcher thread: {0}")]
     Thread(std::io::Error),
-}
-
-/// What a file is, judged by its extension alone.
-///
-/// Deliberately small: the header readers give the detailed kind later, in `details`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FileKind {
-    /// `.dds`
-    Texture,
-    /// `.png`, `.jpg`, `.jpeg`, `.tga`
-    Image,
-    /// `.nif`
-    Mesh,
-    /// `.esp`, `.esm`, `.esl`
-    Plugin,
-    /// `.ba2`
-    Archive,
-    /// Anything else.
-    Other,
-}
-
-impl FileKind {
-    /// Classifies a relative path by its extension, ignoring case.
-    pub fn from_path(rel_path: &str) -> Self {
-        let name = rel_path.rsplit('/').next().unwrap_or(rel_path);
-        let Some((_, extension)) = name.rsplit_once('.') else {
-            return Self::Other;
-        };
-        match extension.to_ascii_lowercase().as_str() {
-            "dds" => Self::Texture,
-            "png" | "jpg" | "jpeg" | "tga" => Self::Image,
-            "nif" => Self::Mesh,
-            "esp" | "esm" | "esl" => Self::Plugin,
-            "ba2" => Self::Archive,
-            _ => Self::Other,
-        }
-    }
-
-    /// The word stored in the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Texture => "texture",
-            Self::Image => "image",
-            Self::Mesh => "mesh",
-            Self::Plugin => "plugin",
-            Self::Archive => "archive",
-            Self::Other => "other",
-        }
-    }
-
-    /// The kind stored as `word`; unknown words read as `Other`.
-    pub fn from_word(word: &str) -> Self {
-        match word {
-            "texture" => Self::Texture,
-            "image" => Self::Image,
-            "mesh" => Self::Mesh,
-            "plugin" => Self::Plugin,
-            "archive" => Self::Archive,
-            _ => Self::Other,
-        }
-    }
 }
 
 /// Where a root folder stands.
@@ -171,7 +111,7 @@ pub struct AssetRecord {
     /// The full path on disk.
     pub path: PathBuf,
     /// Kind by extension.
-    pub kind: FileKind,
+    pub kind: AssetKind,
     /// Size in bytes.
     pub size: u64,
     /// Modification time in nanoseconds since the Unix epoch.
@@ -190,7 +130,7 @@ pub struct AssetRecord {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AssetFilter {
     /// Only files of this kind.
-    pub kind: Option<FileKind>,
+    pub kind: Option<AssetKind>,
     /// Only files whose relative path contains this text, ignoring case.
     pub text: Option<String>,
 }
@@ -441,30 +381,5 @@ impl Drop for AssetIndex {
     fn drop(&mut self) {
         // Each RootWatch stops and joins its thread when dropped.
         self.lock_watches().clear();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn kinds_follow_extensions_ignoring_case() {
-        let cases = [
-            ("Textures/a b.DDS", FileKind::Texture),
-            ("x.Png", FileKind::Image),
-            ("x.jpeg", FileKind::Image),
-            ("x.tga", FileKind::Image),
-            ("Meshes/ü.nif", FileKind::Mesh),
-            ("Mod #2.esl", FileKind::Plugin),
-            ("Mod.esm", FileKind::Plugin),
-            ("Mod - Main.ba2", FileKind::Archive),
-            ("readme", FileKind::Other),
-            ("folder.dds/readme", FileKind::Other),
-        ];
-        for (path, kind) in cases {
-            assert_eq!(FileKind::from_path(path), kind, "{path}");
-            assert_eq!(FileKind::from_word(kind.as_str()), kind);
-        }
     }
 }

@@ -51,6 +51,32 @@ impl AssetKind {
             .map_or(AssetKind::Other, Self::from_extension)
     }
 
+    /// The word the index stores for this kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssetKind::Texture => "texture",
+            AssetKind::Image => "image",
+            AssetKind::Mesh => "mesh",
+            AssetKind::Plugin => "plugin",
+            AssetKind::Archive => "archive",
+            AssetKind::Other => "other",
+        }
+    }
+
+    /// The kind stored as `word`; unknown words read as [`AssetKind::Other`].
+    pub fn from_word(word: &str) -> Self {
+        [
+            AssetKind::Texture,
+            AssetKind::Image,
+            AssetKind::Mesh,
+            AssetKind::Plugin,
+            AssetKind::Archive,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == word)
+        .unwrap_or(AssetKind::Other)
+    }
+
     /// Whether [`thumbnail`](crate::thumbnail::thumbnail) can make a picture of this kind.
     pub fn has_thumbnail(self) -> bool {
         matches!(self, AssetKind::Texture | AssetKind::Image)
@@ -77,9 +103,15 @@ mod tests {
             ("readme.txt", AssetKind::Other),
             ("noext", AssetKind::Other),
             ("dds", AssetKind::Other),
+            ("folder.dds/readme", AssetKind::Other),
         ];
         for (path, kind) in cases {
             assert_eq!(AssetKind::from_path(Path::new(path)), kind, "{path}");
+            assert_eq!(
+                AssetKind::from_word(kind.as_str()),
+                kind,
+                "stored word round-trips"
+            );
         }
     }
 }

@@ -8,7 +8,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant, SystemTime};
 
 use mossy_assets::index::{
-    AssetFilter, AssetIndex, FileKind, IndexEvent, Mo2Folders, RootState, RootStatus,
+    AssetFilter, AssetIndex, AssetKind, IndexEvent, Mo2Folders, RootState, RootStatus,
     find_mo2_folders,
 };
 
@@ -21,7 +21,7 @@ const ROOT_DEADLINE: Duration = Duration::from_secs(20);
 
 const POLL: Duration = Duration::from_millis(50);
 
-type Row = (String, FileKind, u64);
+type Row = (String, AssetKind, u64);
 
 fn write(path: &Path, bytes: usize) {
     fs::create_dir_all(path.parent().expect("file has a parent")).expect("create folder");
@@ -40,7 +40,7 @@ fn rows(index: &AssetIndex) -> Vec<Row> {
     rows
 }
 
-fn expected(rows: &[(&str, FileKind, u64)]) -> Vec<Row> {
+fn expected(rows: &[(&str, AssetKind, u64)]) -> Vec<Row> {
     let mut rows: Vec<Row> = rows
         .iter()
         .map(|(path, kind, size)| ((*path).to_owned(), *kind, *size))
@@ -86,13 +86,13 @@ fn odd_tree(root: &Path) -> Vec<Row> {
     write(&root.join("deep/a/b/c/d/e/f.tga"), 16);
     fs::create_dir_all(root.join("empty folder")).expect("empty folder");
     expected(&[
-        ("Tëxtures ü/a b.dds", FileKind::Texture, 10),
-        ("Tëxtures ü/Ñested #1/c%20d.png", FileKind::Image, 11),
-        ("Meshes/Armor/ünïcode 100%.NIF", FileKind::Mesh, 12),
-        ("Mod #2.esp", FileKind::Plugin, 13),
-        ("Mod - Main.ba2", FileKind::Archive, 14),
-        (".hidden/readme.txt", FileKind::Other, 15),
-        ("deep/a/b/c/d/e/f.tga", FileKind::Image, 16),
+        ("Tëxtures ü/a b.dds", AssetKind::Texture, 10),
+        ("Tëxtures ü/Ñested #1/c%20d.png", AssetKind::Image, 11),
+        ("Meshes/Armor/ünïcode 100%.NIF", AssetKind::Mesh, 12),
+        ("Mod #2.esp", AssetKind::Plugin, 13),
+        ("Mod - Main.ba2", AssetKind::Archive, 14),
+        (".hidden/readme.txt", AssetKind::Other, 15),
+        ("deep/a/b/c/d/e/f.tga", AssetKind::Image, 16),
     ])
 }
 
@@ -214,7 +214,7 @@ fn list_filters_by_kind_and_text_newest_first() {
     assert_eq!(names_of(&all, 1, 2), ["New TËXTURE ü.dds", "Mid #1.nif"]);
 
     let textures = AssetFilter {
-        kind: Some(FileKind::Texture),
+        kind: Some(AssetKind::Texture),
         text: None,
     };
     assert_eq!(
@@ -232,7 +232,7 @@ fn list_filters_by_kind_and_text_newest_first() {
         ["New TËXTURE ü.dds", "Old Tëxture.dds"]
     );
     let both = AssetFilter {
-        kind: Some(FileKind::Mesh),
+        kind: Some(AssetKind::Mesh),
         text: Some("#1".to_owned()),
     };
     assert_eq!(names_of(&both, 0, 10), ["Mid #1.nif"]);
@@ -252,9 +252,9 @@ fn watcher_applies_create_modify_rename_and_delete() {
     write(&root.join("Tëxtures ü/Ñew #1/c%20d.dds"), 20);
     write(&root.join("Mod #2.esp"), 30);
     let mut want = expected(&[
-        ("Tëxtures ü/a b.dds", FileKind::Texture, 10),
-        ("Tëxtures ü/Ñew #1/c%20d.dds", FileKind::Texture, 20),
-        ("Mod #2.esp", FileKind::Plugin, 30),
+        ("Tëxtures ü/a b.dds", AssetKind::Texture, 10),
+        ("Tëxtures ü/Ñew #1/c%20d.dds", AssetKind::Texture, 20),
+        ("Mod #2.esp", AssetKind::Plugin, 30),
     ]);
     wait_for_rows(&index, &want);
 
@@ -271,18 +271,18 @@ fn watcher_applies_create_modify_rename_and_delete() {
     )
     .expect("rename");
     want = expected(&[
-        ("Moved ü/renamed #3.dds", FileKind::Texture, 10),
-        ("Tëxtures ü/Ñew #1/c%20d.dds", FileKind::Texture, 20),
-        ("Mod #2.esp", FileKind::Plugin, 31),
+        ("Moved ü/renamed #3.dds", AssetKind::Texture, 10),
+        ("Tëxtures ü/Ñew #1/c%20d.dds", AssetKind::Texture, 20),
+        ("Mod #2.esp", AssetKind::Plugin, 31),
     ]);
     wait_for_rows(&index, &want);
 
     // Rename a whole folder: its files get no events of their own.
     fs::rename(root.join("Tëxtures ü"), root.join("Textures 100%")).expect("rename folder");
     want = expected(&[
-        ("Moved ü/renamed #3.dds", FileKind::Texture, 10),
-        ("Textures 100%/Ñew #1/c%20d.dds", FileKind::Texture, 20),
-        ("Mod #2.esp", FileKind::Plugin, 31),
+        ("Moved ü/renamed #3.dds", AssetKind::Texture, 10),
+        ("Textures 100%/Ñew #1/c%20d.dds", AssetKind::Texture, 20),
+        ("Mod #2.esp", AssetKind::Plugin, 31),
     ]);
     wait_for_rows(&index, &want);
 
@@ -293,24 +293,24 @@ fn watcher_applies_create_modify_rename_and_delete() {
     )
     .expect("move out");
     want = expected(&[
-        ("Textures 100%/Ñew #1/c%20d.dds", FileKind::Texture, 20),
-        ("Mod #2.esp", FileKind::Plugin, 31),
+        ("Textures 100%/Ñew #1/c%20d.dds", AssetKind::Texture, 20),
+        ("Mod #2.esp", AssetKind::Plugin, 31),
     ]);
     wait_for_rows(&index, &want);
 
     // Rename into the root from outside.
     fs::rename(outside.join("gone.dds"), root.join("back ü.dds")).expect("move in");
     want = expected(&[
-        ("back ü.dds", FileKind::Texture, 10),
-        ("Textures 100%/Ñew #1/c%20d.dds", FileKind::Texture, 20),
-        ("Mod #2.esp", FileKind::Plugin, 31),
+        ("back ü.dds", AssetKind::Texture, 10),
+        ("Textures 100%/Ñew #1/c%20d.dds", AssetKind::Texture, 20),
+        ("Mod #2.esp", AssetKind::Plugin, 31),
     ]);
     wait_for_rows(&index, &want);
 
     // Delete.
     fs::remove_file(root.join("Mod #2.esp")).expect("delete");
     fs::remove_dir_all(root.join("Textures 100%")).expect("delete folder");
-    want = expected(&[("back ü.dds", FileKind::Texture, 10)]);
+    want = expected(&[("back ü.dds", AssetKind::Texture, 10)]);
     wait_for_rows(&index, &want);
 
     let seen: Vec<IndexEvent> = events.try_iter().collect();
@@ -339,7 +339,7 @@ fn burst_of_creates_and_deletes_ends_exact() {
 
     let mut want: Vec<Row> = (0..5_000)
         .filter(|n| n % 5 != 0)
-        .map(|n| (name(n), FileKind::Texture, (n % 7) as u64))
+        .map(|n| (name(n), AssetKind::Texture, (n % 7) as u64))
         .collect();
     want.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(want.len(), 4_000);
@@ -353,8 +353,8 @@ fn missing_root_is_marked_then_rescanned_when_back() {
     write(&fixture.root.join("old 2.nif"), 2);
     let (index, _events) = fixture.open_ready();
     let before = expected(&[
-        ("Tëxtures/old #1.dds", FileKind::Texture, 1),
-        ("old 2.nif", FileKind::Mesh, 2),
+        ("Tëxtures/old #1.dds", AssetKind::Texture, 1),
+        ("old 2.nif", AssetKind::Mesh, 2),
     ]);
     assert_eq!(rows(&index), before);
 
@@ -373,15 +373,15 @@ fn missing_root_is_marked_then_rescanned_when_back() {
     write(&fixture.root.join("old 2.nif"), 4);
     wait_for_state(&index, &fixture.root, RootState::Ready, ROOT_DEADLINE);
     let after = expected(&[
-        ("Tëxtures/new ü.dds", FileKind::Texture, 3),
-        ("old 2.nif", FileKind::Mesh, 4),
+        ("Tëxtures/new ü.dds", AssetKind::Texture, 3),
+        ("old 2.nif", AssetKind::Mesh, 4),
     ]);
     wait_for_rows(&index, &after);
 
     // And the watcher follows the new folder.
     write(&fixture.root.join("later.esl"), 5);
     let mut later = after.clone();
-    later.push(("later.esl".to_owned(), FileKind::Plugin, 5));
+    later.push(("later.esl".to_owned(), AssetKind::Plugin, 5));
     later.sort_by(|a, b| a.0.cmp(&b.0));
     wait_for_rows(&index, &later);
 }
@@ -397,7 +397,7 @@ fn root_replaced_by_a_new_folder_is_rescanned() {
     write(&fixture.root.join("second.dds"), 2);
 
     let end = Instant::now() + ROOT_DEADLINE;
-    let want = expected(&[("second.dds", FileKind::Texture, 2)]);
+    let want = expected(&[("second.dds", AssetKind::Texture, 2)]);
     while Instant::now() < end && rows(&index) != want {
         sleep(POLL);
     }
@@ -420,9 +420,9 @@ fn rescan_reconciles_changes_made_while_closed() {
     fs::remove_dir_all(root.join("Folder %")).expect("delete folder");
     write(&root.join("Néw/added.ba2"), 4);
     let want = expected(&[
-        ("kept ü.dds", FileKind::Texture, 1),
-        ("changed #1.nif", FileKind::Mesh, 20),
-        ("Néw/added.ba2", FileKind::Archive, 4),
+        ("kept ü.dds", AssetKind::Texture, 1),
+        ("changed #1.nif", AssetKind::Mesh, 20),
+        ("Néw/added.ba2", AssetKind::Archive, 4),
     ]);
 
     // Directly: an unwatched index sees the old rows until it is told to rescan.

@@ -11,7 +11,7 @@ use std::time::Duration;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{AssetFilter, AssetRecord, FileKind, IndexError, RootEntry, RootState, RootStatus};
+use super::{AssetFilter, AssetKind, AssetRecord, IndexError, RootEntry, RootState, RootStatus};
 use crate::scan::{ScannedFile, absolute_path};
 
 mod reconcile;
@@ -275,7 +275,7 @@ fn execute_upsert(
         root_id,
         file.rel_path,
         file.lossy_name,
-        FileKind::from_path(&file.rel_path).as_str(),
+        AssetKind::from_path(Path::new(&file.rel_path)).as_str(),
         to_i64(file.size),
         file.modified_ns,
     ])?;
@@ -289,7 +289,7 @@ fn folder_range(prefix: &str) -> (String, String) {
 }
 
 fn filter_params(filter: &AssetFilter) -> (Option<&'static str>, Option<String>) {
-    let kind = filter.kind.map(FileKind::as_str);
+    let kind = filter.kind.map(AssetKind::as_str);
     let text = filter
         .text
         .as_deref()
@@ -310,7 +310,7 @@ fn read_record(row: &Row<'_>) -> rusqlite::Result<AssetRecord> {
         path: absolute_path(&root, &rel_path),
         root,
         rel_path,
-        kind: FileKind::from_word(&row.get::<_, String>(2)?),
+        kind: AssetKind::from_word(&row.get::<_, String>(2)?),
         size: u64::try_from(row.get::<_, i64>(3)?).unwrap_or(0),
         modified_ns: row.get(4)?,
         lossy_name: row.get(5)?,
