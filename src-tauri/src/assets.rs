@@ -859,7 +859,7 @@ mod tests {
 
     fn shared_fixture(rel: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/fixtures")
+            .join("../tests/fixtures/assets")
             .join(rel)
     }
 

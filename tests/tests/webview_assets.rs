@@ -1,6 +1,6 @@
 //! Webview end-to-end test of the Assets panel: the release app in WebKitGTK under Xvfb,
 //! driven over WebDriver, pointed at a temporary folder of real Fallout 4 files (from
-//! `../shared/fixtures/`) through `MOSSY_ASSETS_DIRS`.
+//! `tests/fixtures/assets/`) through `MOSSY_ASSETS_DIRS`.
 //!
 //! Run by `scripts/test.sh`, which builds the app and starts Xvfb first. Without a display,
 //! driver or app build this test fails; it never skips.
@@ -29,12 +29,12 @@ const FOLDER: &str = "Mod #1 ü Textures";
 /// session bus, the first app to start autolaunches a D-Bus daemon inside its driver's
 /// process group; closing that session ends the daemon, and the other session's
 /// WebKitWebDriver then drops its connection ("webdriver could not be reached").
-// TODO(e2e): give the webview tests their own D-Bus session (dbus-run-session in
-// scripts/test.sh) and drop this lock; `webview.rs` runs two sessions at once too.
+/// `scripts/test.sh` now runs the tests inside one `dbus-run-session`; the lock stays so a
+/// run by hand without a session bus is not flaky either.
 static ONE_SESSION_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn shared_fixtures() -> PathBuf {
-    workspace_root().join("../shared/fixtures")
+    workspace_root().join("tests/fixtures/assets")
 }
 
 /// Reads a value from the page with a script.

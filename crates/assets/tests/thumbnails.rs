@@ -25,7 +25,7 @@ const TOLERANCE: u8 = 1;
 const FULL: u32 = 4096;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/assets")
 }
 
 fn reference(rel_dds: &str) -> image::DynamicImage {
