@@ -32,7 +32,10 @@ fn corpus_dir() -> PathBuf {
 #[test]
 fn fixture_path_resolves_to_the_shared_folder() {
     let readme = fs::read_to_string(fixtures().join("README.md")).expect("fixtures README");
-    assert!(readme.starts_with("# Test fixtures"), "the fixtures folder is the shared one");
+    assert!(
+        readme.starts_with("# Test fixtures"),
+        "the fixtures folder is the shared one"
+    );
 }
 
 fn fo4_header(bsver: u32, blocks: u32) -> Vec<u8> {
