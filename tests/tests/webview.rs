@@ -93,13 +93,19 @@ async fn panels_are_reachable_from_the_navigation() -> anyhow::Result<()> {
     let app = AppSession::launch(home.path(), &format!("ws://127.0.0.1:{port}/bridge")).await?;
     app.wait_for("#bridge-badge[data-state='retrying']").await?;
 
-    app.wait_for("#nav-build").await?.click().await?;
-    let title = app.wait_for(".build-panel h1").await?;
-    assert_eq!(title.text().await?, "Build");
-    for (link, heading) in [("#nav-editor", "Editor"), ("#nav-assets", "Assets")] {
+    for (link, heading) in [
+        ("#nav-build", ".build-panel h1"),
+        ("#nav-assets", ".assets-panel h1"),
+        ("#nav-editor", ".not-built h1"),
+    ] {
         app.wait_for(link).await?.click().await?;
-        let title = app.wait_for(".not-built h1").await?;
-        assert_eq!(title.text().await?, heading);
+        let title = app.wait_for(heading).await?;
+        let expected = link.trim_start_matches("#nav-");
+        assert_eq!(
+            title.text().await?.to_lowercase(),
+            expected,
+            "{link} opens its panel"
+        );
     }
     app.wait_for("#nav-tools").await?.click().await?;
     app.wait_for("#tool-card-creation-kit").await?;
