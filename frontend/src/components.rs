@@ -1,4 +1,5 @@
 //! Widgets shared by several pages.
 
 pub mod bridge_badge;
+pub mod fetched_window;
 pub mod virtual_list;

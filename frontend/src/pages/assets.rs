@@ -21,6 +21,7 @@ use mossy_protocol::assets::{
     AssetDetails, AssetFilter, AssetItem, AssetKind, AssetRoot, AssetsUpdate, RootState,
 };
 
+use crate::components::fetched_window::merge_page;
 use crate::components::virtual_list::{ListControl, controlled_list};
 use crate::{format, ipc};
 
@@ -429,11 +430,7 @@ fn Grid(
                             items: BTreeMap::new(),
                         };
                     }
-                    let keep = start.saturating_sub(FETCH_MARGIN * 4)..end + FETCH_MARGIN * 4;
-                    l.items.retain(|p, _| keep.contains(p));
-                    for (offset, item) in items.into_iter().enumerate() {
-                        l.items.insert(start + offset, item);
-                    }
+                    merge_page(&mut l.items, start, end, FETCH_MARGIN * 4, items);
                 }),
                 Err(err) => error.set(Some(err.message)),
             }

@@ -16,6 +16,7 @@ use mossy_protocol::build::{
     Diagnostic, FileDiagnostics, LogLine, Severity,
 };
 
+use crate::components::fetched_window::merge_page;
 use crate::components::virtual_list::{ListControl, controlled_list};
 use crate::{format, ipc};
 
@@ -612,12 +613,7 @@ fn LogView(
                                 lines: BTreeMap::new(),
                             };
                         }
-                        // Keep only rows near the view, so memory stays flat on long logs.
-                        let keep = start.saturating_sub(FETCH_MARGIN * 4)..end + FETCH_MARGIN * 4;
-                        w.lines.retain(|p, _| keep.contains(p));
-                        for (offset, line) in page.lines.into_iter().enumerate() {
-                            w.lines.insert(start + offset, line);
-                        }
+                        merge_page(&mut w.lines, start, end, FETCH_MARGIN * 4, page.lines);
                     });
                 }
                 Err(err) => error.set(Some(err.message)),
