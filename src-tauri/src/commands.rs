@@ -199,6 +199,8 @@ pub fn open_source_file(path: String) -> Result<(), IpcError> {
     if !path.is_file() {
         return Err(invalid(format!("{} is not on this PC.", path.display())));
     }
+    // TODO(build): open at the diagnostic's line. Each editor takes a line differently
+    // (`code -g file:line`, `notepad++ -nLINE`), so it needs an editor setting first.
     open::that_detached(path)
         .map_err(|err| invalid(format!("{} could not be opened: {err}", path.display())))
 }

@@ -7,6 +7,9 @@
 //! asks for the rows on screen (plus a margin) by position, so a million-line build scrolls
 //! like a short one.
 
+// TODO(build): at ~1,000 lines this page is past the size the style guide asks for; split
+// it into `pages/build/` (toolbar and profiles, status, log view, problems, history).
+
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;

@@ -273,6 +273,8 @@ impl BuildHistory {
     }
 
     /// Marks builds left running by an earlier run of the app as failed.
+    // TODO(delivery): with two app instances the second would mark the first's running
+    // builds failed; the single-instance plugin removes the case.
     fn close_interrupted(&self) -> Result<(), HistoryError> {
         let closed = self.connection.execute(
             "UPDATE builds SET status = ?1, reason = ?2 WHERE status = ?3",
