@@ -6,14 +6,15 @@
 //! `BENCH_SECONDS` sets the typing time per server (default 60). The Node server needs
 //! `npm ci --prefix crates/collab/interop`.
 
+mod support;
+
 use std::collections::HashMap;
-use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mossy_collab::{HubClient, HubClientConfig};
+use support::{rss_mib, spawn_mossy, spawn_node};
 use yrs::ReadTxn;
 
 const PEERS: usize = 10;
@@ -29,63 +30,6 @@ struct Figures {
     samples: usize,
     messages_per_second: f64,
     rss_mib: f64,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free loopback port")
-}
-
-fn wait_listening(addr: SocketAddr) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(addr).is_err() {
-        assert!(Instant::now() < deadline, "server at {addr} never listened");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(f64::NAN);
-    kib / 1024.0
-}
-
-fn spawn_mossy(data_dir: &std::path::Path) -> (Child, SocketAddr) {
-    let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
-    let child = Command::new(env!("CARGO_BIN_EXE_mossy-hub"))
-        .args(["--bind", &addr.to_string(), "--data-dir"])
-        .arg(data_dir)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("mossy-hub starts");
-    wait_listening(addr);
-    (child, addr)
-}
-
-fn spawn_node() -> (Child, SocketAddr) {
-    let interop = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("interop");
-    let server = interop.join("node_modules/@y/websocket-server/src/server.js");
-    assert!(
-        server.is_file(),
-        "run `npm ci --prefix crates/collab/interop` first"
-    );
-    let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
-    let child = Command::new("node")
-        .arg(server)
-        .env("HOST", "127.0.0.1")
-        .env("PORT", addr.port().to_string())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("node server starts");
-    wait_listening(addr);
-    (child, addr)
 }
 
 async fn run(addr: SocketAddr, pid: u32, seconds: u64) -> Figures {
