@@ -65,18 +65,14 @@ impl HubConfig {
 }
 
 /// Longest accepted room name, in bytes (all accepted characters are ASCII).
-pub const MAX_ROOM_NAME: usize = 128;
+pub const MAX_ROOM_NAME: usize = mossy_protocol::editor::MAX_ROOM_NAME;
 
 /// Checks a room name: 1 to [`MAX_ROOM_NAME`] letters, digits, `-`, `_` or `.`, and never
 /// `.`, `..` or anything containing `..`. The name is used as a database key only, but a
-/// strict rule keeps it safe if it ever becomes a file name or a log field.
+/// strict rule keeps it safe if it ever becomes a file name or a log field. The rule lives in
+/// the protocol crate so the Editor panel checks a name the same way before connecting.
 pub fn validate_room_name(name: &str) -> bool {
-    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
-    !name.is_empty()
-        && name.len() <= MAX_ROOM_NAME
-        && name.chars().all(allowed)
-        && name != "."
-        && !name.contains("..")
+    mossy_protocol::editor::is_valid_room_name(name)
 }
 
 /// Splits a request target such as `/room-1?token=abc` into the room name and the decoded

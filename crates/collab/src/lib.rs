@@ -22,6 +22,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod hub;
+pub mod local_file;
 mod room;
 pub mod store;
 pub mod wire;
