@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use mossy_protocol::assets::thumb_url;
-use mossy_tests::e2e::{AppSession, UI_TIMEOUT, free_port, start_simulator, workspace_root};
+use mossy_tests::e2e::{
+    AppSession, UI_TIMEOUT, free_port, start_simulator, start_simulator_with, workspace_root,
+};
 
 /// Textures copied from the shared BC fixtures, all of which decode.
 const TEXTURES: [&str; 4] = [
@@ -248,6 +250,160 @@ async fn assets_panel_shows_thumbnails_details_errors_and_new_files() -> anyhow:
     .await?;
     let shot = app.screenshot("assets-new-file").await?;
     println!("screenshot: {}", shot.display());
+
+    app.close().await;
+    Ok(())
+}
+
+/// Images the simulator writes per request (`mossy_core::sim::previews::PREVIEW_COUNT`).
+const PREVIEWS_PER_REQUEST: usize = 3;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assets_panel_generates_previews_through_the_simulator() -> anyhow::Result<()> {
+    let _alone = ONE_SESSION_AT_A_TIME.lock().await;
+    let home = tempfile::Builder::new()
+        .prefix("home previews ")
+        .tempdir()?;
+    let outer = tempfile::tempdir()?;
+    let folder = outer.path().join(FOLDER);
+    std::fs::create_dir_all(&folder)?;
+    let bc = shared_fixtures().join("textures/bc");
+    for name in TEXTURES {
+        std::fs::copy(bc.join(name), folder.join(name))?;
+    }
+    let sim_out = outer.path().join("Mossy output #1 ü");
+
+    let port = free_port();
+    let _simulator = start_simulator_with(
+        port,
+        "bare.jsonl",
+        &["--previews-dir".as_ref(), sim_out.as_os_str()],
+    );
+    let app = AppSession::launch_with_env(
+        home.path(),
+        &format!("ws://127.0.0.1:{port}/bridge"),
+        &[("MOSSY_ASSETS_DIRS", folder.as_os_str())],
+    )
+    .await?;
+    app.wait_for("#bridge-badge[data-state='connected']")
+        .await?;
+    app.wait_for("#nav-assets").await?.click().await?;
+    let picked = TEXTURES[1];
+    app.wait_for(&format!(".asset-card[data-name='{picked}']"))
+        .await?
+        .click()
+        .await?;
+    app.wait_for("#asset-details .detail-format").await?;
+
+    // An empty prompt is refused with a sentence, and nothing is sent.
+    app.wait_for("#preview-generate").await?.click().await?;
+    let refusal = app.wait_for("#asset-previews .preview-refusal").await?;
+    let refusal = refusal.prop("textContent").await?.unwrap_or_default();
+    assert!(refusal.starts_with("Type what"), "{refusal}");
+
+    // A prompt sends the request; the bar moves, then the images come and load.
+    app.wait_for("#preview-prompt")
+        .await?
+        .send_keys("rusty, snow-covered")
+        .await?;
+    app.wait_for("#preview-generate").await?.click().await?;
+    let mut seen_percents = Vec::new();
+    let deadline = Instant::now() + UI_TIMEOUT;
+    loop {
+        let state = script(
+            &app,
+            "const r = document.querySelector('#asset-previews .preview-request'); \
+             if (!r) return null; \
+             const p = r.querySelector('.preview-percent'); \
+             return [r.dataset.status, p ? p.textContent : null, \
+                     r.querySelector('progress') ? r.querySelector('progress').value : null];",
+        )
+        .await?;
+        if let Some([status, percent, bar]) = state.as_array().map(Vec::as_slice) {
+            if status == "running" {
+                seen_percents.push((percent.clone(), bar.clone()));
+            }
+            if status == "complete" || status == "failed" {
+                break;
+            }
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the request never finished");
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+    assert!(
+        !seen_percents.is_empty(),
+        "the progress bar was never seen while running"
+    );
+    println!("progress seen: {seen_percents:?}");
+    let prompt = app.wait_for("#asset-previews .preview-prompt").await?;
+    assert_eq!(
+        prompt.prop("textContent").await?.as_deref(),
+        Some("rusty, snow-covered")
+    );
+    app.wait_for("#asset-previews .preview-request[data-status='complete']")
+        .await?;
+    wait_until(
+        &app,
+        &format!(
+            "const imgs = [...document.querySelectorAll('#asset-previews .preview-gallery img')]; \
+             return imgs.length === {PREVIEWS_PER_REQUEST} \
+               && imgs.every(img => img.complete && img.naturalWidth > 0);"
+        ),
+        "every preview image has loaded",
+    )
+    .await?;
+    // The page loads the app's own copies, never the paths the simulator wrote.
+    let sources = script(
+        &app,
+        "return [...document.querySelectorAll('#asset-previews .preview-gallery img')] \
+           .map(img => img.src);",
+    )
+    .await?;
+    let sources: Vec<String> = serde_json::from_value(sources)?;
+    for source in &sources {
+        assert!(
+            source.starts_with("thumb://localhost/previews/"),
+            "{source}"
+        );
+    }
+    let written = std::fs::read_dir(&sim_out)?.count();
+    assert_eq!(written, 1, "the simulator wrote one request folder");
+    let shot = app.screenshot("assets-previews").await?;
+    println!("screenshot: {}", shot.display());
+
+    // A click enlarges an image; another closes it.
+    app.wait_for("#asset-previews .preview-thumb")
+        .await?
+        .click()
+        .await?;
+    wait_until(
+        &app,
+        "const img = document.querySelector('#preview-enlarged img'); \
+         return !!img && img.complete && img.naturalWidth > 0;",
+        "the enlarged preview has loaded",
+    )
+    .await?;
+    let shot = app.screenshot("assets-previews-enlarged").await?;
+    println!("screenshot: {}", shot.display());
+    app.wait_for("#preview-enlarged").await?.click().await?;
+
+    // The request survives a trip to another panel.
+    app.wait_for("#nav-tools").await?.click().await?;
+    app.wait_for("#nav-assets").await?.click().await?;
+    app.wait_for(&format!(".asset-card[data-name='{picked}']"))
+        .await?
+        .click()
+        .await?;
+    wait_until(
+        &app,
+        &format!(
+            "return document.querySelectorAll( \
+               '#asset-previews .preview-request[data-status=\"complete\"] .preview-gallery img' \
+             ).length === {PREVIEWS_PER_REQUEST};"
+        ),
+        "the request is still listed after switching panels",
+    )
+    .await?;
 
     app.close().await;
     Ok(())

@@ -4,6 +4,7 @@ use mossy_protocol::assets::{
     AssetFilter, AssetItem, AssetRoot, AssetsUpdate, THUMB_SCHEME, commands, thumb_url,
 };
 use mossy_protocol::ipc::IpcError;
+use mossy_protocol::previews::{self, PreviewRequestId, PreviewsUpdate, preview_url};
 use serde::Serialize;
 
 use super::{Subscription, call, subscribe};
@@ -69,6 +70,34 @@ pub async fn asset_details(path: &str) -> Result<AssetItem, IpcError> {
 /// Opens the folder holding the file at `path` in the system's file manager.
 pub async fn open_asset_folder(path: &str) -> Result<(), IpcError> {
     call(commands::OPEN_ASSET_FOLDER, &PathArgs { path }).await
+}
+
+/// Streams every preview request of this session to `on_update` until the subscription is
+/// dropped.
+pub async fn subscribe_previews(
+    on_update: impl FnMut(PreviewsUpdate) + 'static,
+) -> Result<Subscription, IpcError> {
+    subscribe(previews::commands::SUBSCRIBE_PREVIEWS, on_update).await
+}
+
+/// Asks Mossy for previews of the asset at `asset_path`; returns the new request's id.
+pub async fn generate_previews(
+    asset_path: &str,
+    prompt: &str,
+) -> Result<PreviewRequestId, IpcError> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Args<'a> {
+        asset_path: &'a str,
+        prompt: &'a str,
+    }
+    let args = Args { asset_path, prompt };
+    call(previews::commands::GENERATE_PREVIEWS, &args).await
+}
+
+/// The URL the webview loads image `file` of preview request `request` from.
+pub fn preview_image_url(request: &PreviewRequestId, file: &str) -> String {
+    preview_url(&thumb_origin(), request, file)
 }
 
 /// The URL the webview loads the thumbnail of `item` from; `large` asks for the preview

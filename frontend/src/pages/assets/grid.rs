@@ -1,0 +1,364 @@
+//! The virtualised grid of cards.
+
+use std::collections::{BTreeMap, HashSet};
+use std::ops::Range;
+
+use leptos::ev;
+use leptos::html::Div;
+use leptos::prelude::*;
+use mossy_protocol::assets::{AssetDetails, AssetFilter, AssetItem, AssetRoot, RootState};
+
+use super::{file_size, kind_label, kind_word, plugin_type, sentence};
+use crate::components::fetched_window::merge_page;
+use crate::components::virtual_list::{ListControl, controlled_list};
+use crate::ipc;
+
+/// Height of one row of cards, gap included; `.card-row` in the stylesheet uses the same.
+const CARD_ROW_PX: f64 = 212.0;
+
+/// Narrowest card, in pixels; the row holds as many as fit.
+const MIN_CARD_PX: f64 = 168.0;
+
+/// Space between cards; `.card-row` uses the same gap.
+const CARD_GAP_PX: f64 = 12.0;
+
+/// Cards fetched beyond the rendered ones on each side, so small scrolls need no request.
+const FETCH_MARGIN: usize = 60;
+
+/// The cards the page holds: positions near the view, for one filter and index version.
+#[derive(Clone, Default, PartialEq)]
+struct Loaded {
+    filter: AssetFilter,
+    version: u64,
+    items: BTreeMap<usize, AssetItem>,
+}
+
+/// One cell of a row of cards.
+#[derive(Clone)]
+enum Cell {
+    /// A file.
+    Item(AssetItem),
+    /// A file whose row is on the way.
+    Pending,
+    /// Past the last file: keeps the row's cards their width.
+    Empty,
+}
+
+/// One rendered row of cards.
+#[derive(Clone)]
+struct CardRow {
+    cells: Vec<Cell>,
+    key: String,
+}
+
+/// The virtualised grid of cards.
+#[component]
+pub(super) fn Grid(
+    filter: Memo<AssetFilter>,
+    version: Memo<Option<u64>>,
+    total: RwSignal<Option<usize>>,
+    roots: Memo<Vec<AssetRoot>>,
+    selected: RwSignal<Option<String>>,
+    error: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let grid = NodeRef::<Div>::new();
+    let columns = RwSignal::new(1_usize);
+    let measure = move || {
+        if let Some(element) = grid.get_untracked() {
+            let width = f64::from(element.client_width());
+            let fit = ((width + CARD_GAP_PX) / (MIN_CARD_PX + CARD_GAP_PX)).floor();
+            columns.set((fit as usize).max(1));
+        }
+    };
+    Effect::new(move |_| {
+        if grid.get().is_some() {
+            measure();
+            request_animation_frame(measure);
+        }
+    });
+    let resize = window_event_listener(ev::resize, move |_| measure());
+    on_cleanup(move || resize.remove());
+
+    let loaded = RwSignal::new(Loaded::default());
+    let range = RwSignal::new(0..0_usize);
+    let in_flight = StoredValue::new(false);
+    let count = Memo::new(move |_| total.get().unwrap_or(0));
+    let row_count = Memo::new(move |_| count.get().div_ceil(columns.get()));
+
+    // Ask for the cards in view whenever the view, the filter or the index moves.
+    let fetch = move || {
+        if in_flight.get_value() {
+            return;
+        }
+        let (Some(version), filter) = (version.get_untracked(), filter.get_untracked()) else {
+            return;
+        };
+        let cards = cards_in(
+            range.get_untracked(),
+            columns.get_untracked(),
+            count.get_untracked(),
+        );
+        let current = loaded.with_untracked(|l| {
+            l.version == version
+                && l.filter == filter
+                && cards.clone().all(|p| l.items.contains_key(&p))
+        });
+        let start = cards.start.saturating_sub(FETCH_MARGIN);
+        let end = (cards.end + FETCH_MARGIN).min(count.get_untracked());
+        if current || start >= end {
+            return;
+        }
+        in_flight.set_value(true);
+        leptos::task::spawn_local(async move {
+            let result = ipc::assets_page(&filter, start as u64, (end - start) as u64).await;
+            in_flight.set_value(false);
+            match result {
+                Ok(items) => loaded.update(|l| {
+                    if l.version != version || l.filter != filter {
+                        *l = Loaded {
+                            filter,
+                            version,
+                            items: BTreeMap::new(),
+                        };
+                    }
+                    merge_page(&mut l.items, start, end, FETCH_MARGIN * 4, items);
+                }),
+                Err(err) => error.set(Some(err.message)),
+            }
+        });
+    };
+    Effect::new(move |_| {
+        let _ = (
+            range.get(),
+            columns.get(),
+            count.get(),
+            version.get(),
+            filter.get(),
+        );
+        fetch();
+    });
+    // A response that arrives after the view moved on asks again.
+    Effect::new(move |_| {
+        loaded.track();
+        fetch();
+    });
+
+    // A new filter starts at the top, where its newest files are.
+    let scroll_to = RwSignal::new(None::<usize>);
+    Effect::new(move |previous: Option<AssetFilter>| {
+        let now = filter.get();
+        if previous.is_some_and(|p| p != now) {
+            scroll_to.set(Some(0));
+        }
+        now
+    });
+
+    // Thumbnails the webview could not load, by URL, for the error badge.
+    let broken = RwSignal::new(HashSet::<String>::new());
+    let rows = move |visible: Range<usize>| {
+        let cols = columns.get();
+        let count = count.get();
+        loaded.with(|l| {
+            let fresh = version.get() == Some(l.version) && filter.with(|f| *f == l.filter);
+            visible
+                .map(|row| card_row(l, fresh, row, cols, count))
+                .collect::<Vec<_>>()
+        })
+    };
+    let render = move |row: CardRow| {
+        view! {
+            <div class="card-row">
+                {row
+                    .cells
+                    .into_iter()
+                    .map(|cell| card(cell, selected, broken))
+                    .collect_view()}
+            </div>
+        }
+    };
+    let list = controlled_list(
+        Signal::derive(move || row_count.get()),
+        CARD_ROW_PX,
+        rows,
+        |row: &CardRow| row.key.clone(),
+        render,
+        ListControl {
+            range: Some(range),
+            scroll_to: Some(scroll_to),
+            ..ListControl::default()
+        },
+    );
+
+    let scanning = move || roots.with(|r| r.iter().any(|r| r.state == RootState::Scanning));
+    view! {
+        <div class="assets-grid" id="assets-grid" node_ref=grid>
+            {move || (total.get() == Some(0)).then(|| {
+                let message = if scanning() {
+                    "Scanning your folders…"
+                } else if filter.with(|f| f.kind.is_some() || !f.text.trim().is_empty()) {
+                    "Nothing matches this filter."
+                } else {
+                    "These folders hold no files yet."
+                };
+                view! { <p class="empty assets-empty">{message}</p> }
+            })}
+            {list}
+        </div>
+    }
+}
+
+/// The card positions of rows `rows` with `cols` cards a row, within `count` cards.
+fn cards_in(rows: Range<usize>, cols: usize, count: usize) -> Range<usize> {
+    (rows.start * cols).min(count)..(rows.end * cols).min(count)
+}
+
+fn card_row(loaded: &Loaded, fresh: bool, row: usize, cols: usize, count: usize) -> CardRow {
+    let mut key = format!("{row}/{cols}");
+    let cells = (row * cols..(row + 1) * cols)
+        .map(|position| {
+            if position >= count {
+                key.push_str("|-");
+                return Cell::Empty;
+            }
+            // Rows of an older version still show while the new ones are on the way.
+            match loaded.items.get(&position) {
+                Some(item) => {
+                    key.push('|');
+                    key.push_str(&item.path);
+                    key.push_str(&format!(
+                        ":{}:{}:{}",
+                        item.modified_ms,
+                        item.details.is_some(),
+                        item.error.is_some()
+                    ));
+                    Cell::Item(item.clone())
+                }
+                None => {
+                    key.push_str(if fresh { "|?" } else { "|~" });
+                    Cell::Pending
+                }
+            }
+        })
+        .collect();
+    CardRow { cells, key }
+}
+
+fn card(
+    cell: Cell,
+    selected: RwSignal<Option<String>>,
+    broken: RwSignal<HashSet<String>>,
+) -> AnyView {
+    let item = match cell {
+        Cell::Item(item) => item,
+        Cell::Pending => return view! { <div class="asset-card pending"></div> }.into_any(),
+        Cell::Empty => return view! { <div class="asset-card blank"></div> }.into_any(),
+    };
+    let path = item.path.clone();
+    let is_selected = {
+        let path = path.clone();
+        move || selected.with(|s| s.as_deref() == Some(path.as_str()))
+    };
+    let url = item
+        .kind
+        .has_thumbnail()
+        .then(|| ipc::asset_thumb_url(&item, false));
+    let thumb_failed = {
+        let url = url.clone();
+        move || url.as_ref().is_some_and(|u| broken.with(|b| b.contains(u)))
+    };
+    let header_error = item.error.as_deref().map(sentence);
+    let error_title = {
+        let header_error = header_error.clone();
+        move || {
+            header_error
+                .clone()
+                .unwrap_or_else(|| "The thumbnail could not be made.".to_owned())
+        }
+    };
+    let has_error = {
+        let failed = thumb_failed.clone();
+        let header = header_error.is_some();
+        move || header || failed()
+    };
+    let texture = match &item.details {
+        Some(AssetDetails::Texture(texture)) => Some(texture.clone()),
+        _ => None,
+    };
+    let has_error_class = has_error.clone();
+    let label = kind_label(&item);
+    let picture = match url {
+        Some(url) => {
+            let failed_url = url.clone();
+            let failed = thumb_failed.clone();
+            let failed_label = thumb_failed.clone();
+            view! {
+                <img
+                    loading="lazy"
+                    decoding="async"
+                    alt=""
+                    src=url
+                    class:failed=failed
+                    on:error=move |_| broken.update(|b| {
+                        b.insert(failed_url.clone());
+                    })
+                />
+                {move || failed_label().then(|| view! {
+                    <span class="kind-label">{label.clone()}</span>
+                })}
+            }
+            .into_any()
+        }
+        None => view! { <span class="kind-label">{label}</span> }.into_any(),
+    };
+
+    view! {
+        <div
+            class="asset-card"
+            class:selected=is_selected
+            class:has-error=has_error_class
+            class:missing=item.root_missing
+            data-kind=kind_word(item.kind)
+            data-name=item.name().to_owned()
+            title=item.rel_path.clone()
+            tabindex="0"
+            on:click=move |_| selected.set(Some(path.clone()))
+        >
+            <div class="asset-thumb">{picture}</div>
+            <div class="asset-name">{item.name().to_owned()}</div>
+            <div class="asset-meta">
+                <span>{file_size(item.size)}</span>
+                {summary(&item).map(|text| view! { <span class="asset-summary">{text}</span> })}
+            </div>
+            <div class="asset-badges">
+                {move || has_error().then(|| view! {
+                    <span class="badge error" title=error_title.clone()>"Error"</span>
+                })}
+                {texture.as_ref().filter(|t| t.normal_map).map(|_| view! {
+                    <span class="badge normal">"Normal map"</span>
+                })}
+                {texture.as_ref().filter(|t| t.cubemap).map(|_| view! {
+                    <span class="badge cube">"Cubemap"</span>
+                })}
+            </div>
+        </div>
+    }
+    .into_any()
+}
+
+/// One line about what the header says, for the card.
+fn summary(item: &AssetItem) -> Option<String> {
+    Some(match item.details.as_ref()? {
+        AssetDetails::Texture(t) => format!("{} · {}×{}", t.format, t.width, t.height),
+        AssetDetails::Mesh(m) => format!("{} blocks", m.blocks),
+        AssetDetails::Plugin(p) => format!(
+            "{} · {} master{}",
+            plugin_type(p.master, p.light),
+            p.masters.len(),
+            if p.masters.len() == 1 { "" } else { "s" }
+        ),
+        AssetDetails::Archive(a) => match a.file_count {
+            1 => "1 file".to_owned(),
+            count => format!("{count} files"),
+        },
+    })
+}

@@ -1,0 +1,273 @@
+//! The `thumb://` scheme: thumbnails of files inside the chosen folders, made on a small
+//! pool of threads, and the images of preview requests from the app's own copies.
+
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+
+use mossy_assets::index::AssetIndex;
+use mossy_assets::read_error::ReadError;
+use mossy_assets::thumb_cache::ThumbCache;
+use mossy_assets::thumbnail::ThumbError;
+use mossy_core::previews::PreviewRequests;
+use mossy_protocol::assets::THUMB_SIZE_LARGE;
+use tauri::http::{Request, Response, StatusCode, header};
+use tauri::{AppHandle, Manager, UriSchemeResponder};
+use tracing::{debug, error, warn};
+
+use super::{Assets, previews};
+
+/// Why a path from the page is not served or opened.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Refusal {
+    /// Not inside any chosen folder once links and `..` are resolved (or not absolute).
+    Outside,
+    /// The file does not exist.
+    Missing,
+    /// The file or the index could not be read.
+    Unreadable(String),
+}
+
+impl Refusal {
+    pub(super) fn sentence(&self) -> String {
+        match self {
+            Self::Outside => "Only files inside the chosen folders are opened from here.".into(),
+            Self::Missing => "That file is no longer on disk.".into(),
+            Self::Unreadable(why) => format!("That file cannot be read: {why}"),
+        }
+    }
+}
+
+/// The real path of `path` when it lies inside one of the index's folders.
+pub(super) fn inside_roots(index: &AssetIndex, path: &Path) -> Result<PathBuf, Refusal> {
+    if !path.is_absolute() {
+        return Err(Refusal::Outside);
+    }
+    let real = path.canonicalize().map_err(|err| match err.kind() {
+        std::io::ErrorKind::NotFound => Refusal::Missing,
+        _ => Refusal::Unreadable(err.to_string()),
+    })?;
+    let roots = index
+        .roots()
+        .map_err(|err| Refusal::Unreadable(err.to_string()))?;
+    let inside = roots.iter().any(|root| {
+        root.path
+            .canonicalize()
+            .is_ok_and(|root| real.starts_with(root))
+    });
+    if inside {
+        Ok(real)
+    } else {
+        Err(Refusal::Outside)
+    }
+}
+
+/// The absolute path a thumbnail URL carries: its path is `/` and one percent-encoded
+/// segment.
+fn path_from_url(url_path: &str) -> Option<PathBuf> {
+    let segment = url_path.strip_prefix('/')?;
+    let text = percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .ok()?;
+    (!text.is_empty()).then(|| PathBuf::from(text.as_ref()))
+}
+
+/// Checks a thumbnail request on the webview's thread and queues the work on the pool.
+pub(super) fn queue_thumbnail(
+    app: &AppHandle,
+    request: &Request<Vec<u8>>,
+    reply: UriSchemeResponder,
+    pool: &ThumbPool,
+) {
+    if let Some(image) = previews::image_in_url(request.uri().path()) {
+        let requests = app
+            .try_state::<PreviewRequests>()
+            .map(|r| r.inner().clone());
+        pool.push(Box::new(move || {
+            reply.respond(previews::image_response(requests.as_ref(), &image));
+        }));
+        return;
+    }
+    let Some(assets) = app.try_state::<Assets>() else {
+        reply.respond(plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the asset index is off",
+        ));
+        return;
+    };
+    let Some(path) = path_from_url(request.uri().path()) else {
+        reply.respond(plain(StatusCode::BAD_REQUEST, "no file path in the URL"));
+        return;
+    };
+    let large = request.uri().query().is_some_and(|query| {
+        query
+            .split('&')
+            .any(|pair| pair == format!("size={THUMB_SIZE_LARGE}"))
+    });
+    let cache = if large {
+        assets.previews.clone()
+    } else {
+        assets.thumbs.clone()
+    };
+    let index = Arc::clone(&assets.index);
+    pool.push(Box::new(move || {
+        reply.respond(thumbnail_response(&index, &cache, &path));
+    }));
+}
+
+/// Makes (or reuses) the thumbnail and wraps it in an HTTP response.
+fn thumbnail_response(index: &AssetIndex, cache: &ThumbCache, path: &Path) -> Response<Vec<u8>> {
+    let real = match inside_roots(index, path) {
+        Ok(real) => real,
+        Err(Refusal::Outside) => {
+            warn!(path = %path.display(), "thumbnail refused: outside the chosen folders");
+            return plain(StatusCode::FORBIDDEN, "outside the chosen folders");
+        }
+        Err(Refusal::Missing) => return plain(StatusCode::NOT_FOUND, "no such file"),
+        Err(Refusal::Unreadable(why)) => return plain(StatusCode::INTERNAL_SERVER_ERROR, &why),
+    };
+    let made = std::panic::catch_unwind(AssertUnwindSafe(|| cache.get_or_make(&real)));
+    let png = match made {
+        Ok(Ok(entry)) => std::fs::read(&entry).map_err(|err| err.to_string()),
+        Ok(Err(ThumbError::Read(ReadError::Io(err))))
+            if err.kind() == std::io::ErrorKind::NotFound =>
+        {
+            return plain(StatusCode::NOT_FOUND, "no such file");
+        }
+        Ok(Err(err)) => {
+            debug!(path = %real.display(), error = %err, "no thumbnail");
+            return plain(StatusCode::UNPROCESSABLE_ENTITY, &err.to_string());
+        }
+        Err(_) => Err("the thumbnailer failed on this file".to_owned()),
+    };
+    match png {
+        Ok(bytes) => Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, "image/png")
+            // The URL changes with the file's modification time, so a cached copy is right.
+            .header(header::CACHE_CONTROL, "max-age=31536000, immutable")
+            .body(bytes)
+            .unwrap_or_else(|_| Response::new(Vec::new())),
+        Err(why) => {
+            warn!(path = %real.display(), error = %why, "thumbnail failed");
+            plain(StatusCode::INTERNAL_SERVER_ERROR, &why)
+        }
+    }
+}
+
+pub(super) fn plain(status: StatusCode, text: &str) -> Response<Vec<u8>> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(text.as_bytes().to_vec())
+        .unwrap_or_else(|_| Response::new(Vec::new()))
+}
+
+type ThumbJob = Box<dyn FnOnce() + Send>;
+
+/// A fixed set of threads taking thumbnail jobs newest first.
+// TODO(assets): newest first approximates "nearest the viewport first"; a true order needs
+// the page to send its visible range with each request, and old requests for rows scrolled
+// far away are still made (they are cached for when the user scrolls back).
+pub(super) struct ThumbPool {
+    queue: Mutex<Vec<ThumbJob>>,
+    ready: Condvar,
+    /// Threads that started; when none could, jobs run on the caller's thread.
+    running: AtomicUsize,
+}
+
+impl ThumbPool {
+    pub(super) fn start(workers: usize) -> Arc<Self> {
+        let pool = Arc::new(Self {
+            queue: Mutex::new(Vec::new()),
+            ready: Condvar::new(),
+            running: AtomicUsize::new(0),
+        });
+        for number in 0..workers {
+            let worker = Arc::clone(&pool);
+            let spawned = std::thread::Builder::new()
+                .name(format!("thumbnail-{number}"))
+                .spawn(move || worker.run());
+            match spawned {
+                Ok(_) => {
+                    pool.running.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(err) => error!(error = %err, "could not start a thumbnail thread"),
+            }
+        }
+        pool
+    }
+
+    fn push(&self, job: ThumbJob) {
+        if self.running.load(Ordering::Relaxed) == 0 {
+            job();
+            return;
+        }
+        self.lock().push(job);
+        self.ready.notify_one();
+    }
+
+    fn run(&self) {
+        loop {
+            let job = {
+                let mut queue = self.lock();
+                loop {
+                    if let Some(job) = queue.pop() {
+                        break job;
+                    }
+                    queue = self
+                        .ready
+                        .wait(queue)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+            };
+            job();
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<ThumbJob>> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assets::tests::gallery;
+
+    #[test]
+    fn url_paths_decode_awkward_names() {
+        assert_eq!(
+            path_from_url("/%2Ftmp%2Fa%20%231%2050%25%2F%C3%BC.dds"),
+            Some(PathBuf::from("/tmp/a #1 50%/ü.dds"))
+        );
+        assert_eq!(path_from_url("/"), None);
+        assert_eq!(path_from_url("/%FF"), None);
+    }
+
+    #[test]
+    fn thumbnails_are_served_only_inside_the_chosen_folders() {
+        let (outer, root, index) = gallery();
+        let cache = ThumbCache::new(outer.path().join("thumbs"));
+
+        let served = thumbnail_response(&index, &cache, &root.join("a 50%.dds"));
+        assert_eq!(served.status(), StatusCode::OK);
+        assert!(served.body().starts_with(b"\x89PNG"), "a PNG body");
+
+        let outside = outer.path().join("outside.dds");
+        let refused = thumbnail_response(&index, &cache, &outside);
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        let sneaky = root.join("../outside.dds");
+        let refused = thumbnail_response(&index, &cache, &sneaky);
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        let relative = thumbnail_response(&index, &cache, Path::new("outside.dds"));
+        assert_eq!(relative.status(), StatusCode::FORBIDDEN);
+
+        let missing = thumbnail_response(&index, &cache, &root.join("gone.dds"));
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        let broken = thumbnail_response(&index, &cache, &root.join("broken.dds"));
+        assert_eq!(broken.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}
