@@ -11,8 +11,10 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
   libsoup-3.0-dev build-essential pkg-config libssl-dev file
-  xvfb xauth x11-utils webkit2gtk-driver at-spi2-core dbus dbus-x11 imagemagick
+  xvfb xauth x11-utils xdotool webkit2gtk-driver at-spi2-core dbus dbus-x11 imagemagick
   gcc-mingw-w64-x86-64
+  # The updater installs a downloaded .deb with pkexec, else sudo; CI has no polkit agent.
+  sudo
 )
 
 as_root() {
@@ -73,6 +75,12 @@ interop=crates/collab/interop
 if [ ! -d "$interop/node_modules" ] || [ "$interop/package-lock.json" -nt "$interop/node_modules" ]; then
   echo "setup: npm ci in $interop"
   npm ci --prefix "$interop" --no-audit --no-fund
+fi
+# The Editor panel's code editor (CodeMirror, Yjs) is bundled from npm packages by esbuild.
+editor_js=frontend/editor-js
+if [ ! -d "$editor_js/node_modules" ] || [ "$editor_js/package-lock.json" -nt "$editor_js/node_modules" ]; then
+  echo "setup: npm ci in $editor_js"
+  npm ci --prefix "$editor_js" --no-audit --no-fund
 fi
 
 echo "setup: done"

@@ -18,7 +18,8 @@ cargo clippy --locked --workspace --all-targets -- -D warnings
 echo "test: clippy for x86_64-pc-windows-gnu (core)"
 cargo clippy --locked --target x86_64-pc-windows-gnu -p mossy-core -- -D warnings
 
-bash scripts/build.sh
+# Also the signed test packages of the updater test (tests/tests/updater_deb.rs).
+bash scripts/build.sh --update-test-bundles
 
 # The webview tests need an X display. Start a private Xvfb unless one is given.
 xvfb_pid=""

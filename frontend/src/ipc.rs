@@ -6,11 +6,17 @@
 //! in, and nothing else changes.
 
 mod assets;
+mod settings;
+mod updates;
 pub use assets::*;
+pub use settings::*;
+pub use updates::*;
+mod editor;
+pub use editor::*;
 
 use mossy_protocol::build::{BuildId, BuildProfile, BuildUpdate, BuildView, LogPage};
 use mossy_protocol::ipc::{
-    BridgeUpdate, ErrorCode, IpcError, SubscriptionId, ToolMonitorUpdate, commands,
+    BridgeUpdate, ErrorCode, FileFilter, IpcError, SubscriptionId, ToolMonitorUpdate, commands,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -178,6 +184,21 @@ pub async fn open_source_file(path: &str) -> Result<(), IpcError> {
         path: &'a str,
     }
     call(commands::OPEN_SOURCE_FILE, &Args { path }).await
+}
+
+/// Shows the system's folder picker; the chosen folder, or `None` when the user cancelled.
+pub async fn pick_folder() -> Result<Option<String>, IpcError> {
+    call(commands::PICK_FOLDER, &()).await
+}
+
+/// Shows the system's file picker offering `filters`; the chosen file, or `None` when the
+/// user cancelled.
+pub async fn pick_file(filters: &[FileFilter]) -> Result<Option<String>, IpcError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        filters: &'a [FileFilter],
+    }
+    call(commands::PICK_FILE, &Args { filters }).await
 }
 
 #[derive(Serialize)]

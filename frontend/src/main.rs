@@ -9,6 +9,7 @@ mod components;
 mod format;
 mod ipc;
 mod pages;
+mod panel_window;
 mod perf;
 
 fn main() {

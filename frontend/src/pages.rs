@@ -2,5 +2,6 @@
 
 pub mod assets;
 pub mod build;
-pub mod not_built;
+pub mod editor;
+pub mod settings;
 pub mod tool_monitor;

@@ -14,4 +14,13 @@ pub struct Args {
     /// Do not connect to Mossy at all.
     #[arg(long)]
     pub no_bridge: bool,
+
+    /// Open one panel in its own window: tool-monitor, build, editor or assets. When the
+    /// app already runs, that instance opens it (or brings it to the front).
+    #[arg(long, value_name = "NAME")]
+    pub panel: Option<String>,
+
+    /// A `mossy-live://panel/<name>` link, as the system passes it when Mossy opens one.
+    #[arg(value_name = "LINK")]
+    pub link: Option<String>,
 }

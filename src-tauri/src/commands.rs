@@ -217,9 +217,11 @@ fn center_error(err: CenterError) -> IpcError {
     }
 }
 
-/// Runs a center call that may read the history file on a blocking thread.
-async fn blocking<T: Send + 'static>(
-    call: impl FnOnce() -> Result<T, CenterError> + Send + 'static,
+/// Runs a call that reads or writes files on a blocking thread, converting its error with
+/// `to_ipc` (shared by the Build and Editor commands).
+pub(crate) async fn run_blocking<T: Send + 'static, E: Send + 'static>(
+    call: impl FnOnce() -> Result<T, E> + Send + 'static,
+    to_ipc: fn(E) -> IpcError,
 ) -> Result<T, IpcError> {
     tauri::async_runtime::spawn_blocking(call)
         .await
@@ -227,5 +229,12 @@ async fn blocking<T: Send + 'static>(
             code: ErrorCode::Internal,
             message: format!("The request stopped: {err}"),
         })?
-        .map_err(center_error)
+        .map_err(to_ipc)
+}
+
+/// Runs a center call that may read the history file on a blocking thread.
+async fn blocking<T: Send + 'static>(
+    call: impl FnOnce() -> Result<T, CenterError> + Send + 'static,
+) -> Result<T, IpcError> {
+    run_blocking(call, center_error).await
 }

@@ -9,9 +9,21 @@
 mod assets;
 mod cli;
 mod commands;
+// Editor panel: the hub inside the app, its settings and local files.
+mod editor;
+// Native folder and file pickers, called from Rust so the page needs no dialog permission.
+mod dialogs;
 mod logging;
+// Desktop notifications when a build ends, shown from Rust.
+mod notify;
 mod services;
+// The Settings page: settings, logs folder and diagnostics.
+mod settings_page;
 mod streams;
+// Signed self-update: check on start and on demand, download, verify, install, restart.
+mod updates;
+// Panel windows, single instance, deep links and remembered window sizes.
+mod windows;
 
 use clap::Parser;
 use tracing::error;
@@ -19,27 +31,6 @@ use tracing::error;
 /// When `run` began, for the "first paint" figure; the moments before `main` (loading the
 /// binary and its libraries) are not counted.
 struct ProcessStart(std::time::Instant);
-
-/// The webview's own storage (cache, local storage) inside the app's data folder, so that
-/// `MOSSY_LIVE_HOME` moves it too and two homes never share one.
-const WEBVIEW_DATA_DIR: &str = "webview";
-
-/// Opens the main window from its entry in `tauri.conf.json` (marked `create: false` there
-/// so it can be given a data folder here).
-fn open_main_window(app: &tauri::App, data_dir: &std::path::Path) -> tauri::Result<()> {
-    let config = app
-        .config()
-        .app
-        .windows
-        .iter()
-        .find(|window| window.label == "main")
-        .cloned()
-        .unwrap_or_default();
-    tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?
-        .data_directory(data_dir.to_owned())
-        .build()?;
-    Ok(())
-}
 
 /// Starts the app and blocks until the last window closes.
 pub fn run() {
@@ -55,15 +46,32 @@ pub fn run() {
     // Held until the app exits so the log file receives every line.
     let _log_guard = logging::init(&dirs.logs);
 
-    let result = assets::register(tauri::Builder::default())
+    let mut context = tauri::generate_context!();
+    editor::allow_team_hub(&mut context, &dirs);
+    windows::set_instance_id(&mut context);
+
+    let builder = windows::register(assets::register(tauri::Builder::default()));
+    let result = notify::register(settings_page::register(builder))
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(updates::plugin())
         .setup(move |app| {
             let services = services::start(&args, &dirs)?;
+            let settings_files = settings_page::SettingsFiles::new(
+                dirs.settings_file(),
+                dirs.logs.clone(),
+                services.settings_kept_as.clone(),
+            );
             tauri::Manager::manage(app, services);
+            tauri::Manager::manage(app, settings_files);
             tauri::Manager::manage(app, started);
             assets::setup(app, &dirs)?;
-            open_main_window(app, &dirs.data.join(WEBVIEW_DATA_DIR))?;
+            editor::setup(app, &dirs);
+            notify::setup(app, dirs.settings_file());
+            windows::setup(app, &args, &dirs)?;
+            updates::setup(app);
             Ok(())
         })
+        .on_window_event(windows::on_window_event)
         .on_page_load(|webview, payload| {
             // A reloaded page has forgotten its streams; stop feeding the old ones.
             if payload.event() == tauri::webview::PageLoadEvent::Started
@@ -88,18 +96,32 @@ pub fn run() {
             commands::build_save_profile,
             commands::build_delete_profile,
             commands::open_source_file,
-            // assets panel: begin (commands in assets.rs)
-            assets::subscribe_assets,
-            assets::assets_add_folder,
-            assets::assets_remove_folder,
-            assets::assets_roots,
-            assets::assets_page,
-            assets::assets_count,
-            assets::asset_details,
-            assets::open_asset_folder,
+            // assets panel: begin (commands in assets/)
+            assets::commands::subscribe_assets,
+            assets::commands::assets_add_folder,
+            assets::commands::assets_remove_folder,
+            assets::commands::assets_roots,
+            assets::commands::assets_page,
+            assets::commands::assets_count,
+            assets::commands::asset_details,
+            assets::commands::open_asset_folder,
+            assets::previews::subscribe_previews,
+            assets::previews::generate_previews,
+            dialogs::pick_folder,
+            dialogs::pick_file,
             // assets panel: end
+            editor::editor_config,
+            editor::editor_open_file,
+            editor::editor_save_file,
+            windows::open_windows,
+            settings_page::settings_get,
+            settings_page::settings_save,
+            settings_page::open_logs_folder,
+            settings_page::copy_diagnostics,
+            updates::update_check,
+            updates::update_install,
         ])
-        .run(tauri::generate_context!());
+        .run(context);
     if let Err(err) = result {
         error!(error = %err, "the app stopped with an error");
         std::process::exit(1);

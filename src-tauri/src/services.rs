@@ -1,7 +1,7 @@
 //! The core services the app runs for its whole life: the event bus, the bridge client, the
 //! process poller and the tool monitor, started once in Tauri's `setup`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -31,6 +31,8 @@ const IN_MEMORY_FEED: &str = ":memory:";
 
 /// Everything the commands reach through `State`.
 pub struct Services {
+    /// The event bus, for states that start after the services (preview requests).
+    pub bus: Bus,
     /// The bridge client.
     pub bridge: BridgeHandle,
     /// The tool monitor's state.
@@ -39,6 +41,8 @@ pub struct Services {
     pub builds: BuildCenter,
     /// Streams to the frontend.
     pub streams: Streams,
+    /// Where a broken settings file was kept aside at start, if it was.
+    pub settings_kept_as: Option<PathBuf>,
     // Polls until dropped with the app; `None` when the process list cannot be read.
     _poller: Option<PollerHandle>,
 }
@@ -55,7 +59,7 @@ pub fn app_dirs() -> anyhow::Result<AppDirs> {
 
 /// Starts every service. Fails only when the activity feed cannot be stored at all.
 pub fn start(args: &Args, dirs: &AppDirs) -> anyhow::Result<Services> {
-    let settings = load_settings(dirs);
+    let (settings, settings_kept_as) = load_settings(dirs);
     let bus = Bus::new();
     let table = Arc::new(ToolTable::with_extras(&settings.tools.extra));
 
@@ -67,6 +71,11 @@ pub fn start(args: &Args, dirs: &AppDirs) -> anyhow::Result<Services> {
         bridge.enabled = false;
     }
     info!(url = %bridge.url, enabled = bridge.enabled, "bridge configured");
+    if bridge.enabled
+        && let Err(problem) = mossy_core::settings::check_ws_url(&bridge.url, "bridge address")
+    {
+        error!(url = %bridge.url, problem, "bridge address is not valid; fix it on the Settings page");
+    }
 
     let store = open_feed(&dirs.data.join(FEED_FILE))?;
 
@@ -91,13 +100,15 @@ pub fn start(args: &Args, dirs: &AppDirs) -> anyhow::Result<Services> {
         settings.builds.profiles.clone(),
         &bus,
     );
-    let bridge = spawn_bridge_client(bridge, bus);
+    let bridge = spawn_bridge_client(bridge, bus.clone());
 
     Ok(Services {
+        bus,
         bridge,
         tool_monitor,
         builds,
         streams: Streams::default(),
+        settings_kept_as,
         _poller: poller,
     })
 }
@@ -120,15 +131,14 @@ fn open_feed(path: &Path) -> anyhow::Result<FeedStore> {
     }
 }
 
-/// Reads the settings file; a broken one is reported and the defaults are used.
-fn load_settings(dirs: &AppDirs) -> Settings {
-    match Settings::load(&dirs.settings_file()) {
-        Ok(settings) => settings,
+/// Reads the settings file. A broken one is kept aside under a dated name (returned, so the
+/// Settings page can name it) and the defaults are used.
+fn load_settings(dirs: &AppDirs) -> (Settings, Option<PathBuf>) {
+    match Settings::load_or_move_aside(&dirs.settings_file()) {
+        Ok(loaded) => loaded,
         Err(err) => {
-            // TODO(settings): keep the broken file aside and tell the user in the UI; the
-            // settings page that can show that message does not exist yet.
             error!(error = %err, "settings file unusable; using defaults");
-            Settings::default()
+            (Settings::default(), None)
         }
     }
 }

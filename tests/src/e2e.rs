@@ -22,6 +22,14 @@ pub const UI_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long tauri-driver may take to accept connections after it starts.
 const DRIVER_START_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// Where an app launched by the harness runs its collaboration hub unless the test says
+/// otherwise: port 0 lets the system pick a free port.
+const DEFAULT_HUB_ADDR: &str = "127.0.0.1:0";
+
+/// The update manifest address every app under test gets unless the test gives its own:
+/// nothing listens there, and release builds refuse plain http before connecting anyway.
+const DEAD_UPDATE_URL: &str = "http://127.0.0.1:9/no-updates-in-tests.json";
+
 /// Environment variable naming the app binary, for runs outside the workspace layout.
 pub const APP_BIN_ENV: &str = "MOSSY_LIVE_BIN";
 
@@ -127,12 +135,18 @@ impl Drop for GroupChild {
 /// Starts `mossy-bridge-sim` on `port` playing `scenario` from `tests/fixtures/bridge/`;
 /// returns when it listens.
 pub fn start_simulator(port: u16, scenario: &str) -> GroupChild {
+    start_simulator_with(port, scenario, &[])
+}
+
+/// [`start_simulator`] with more command-line options, such as `--previews-dir`.
+pub fn start_simulator_with(port: u16, scenario: &str, options: &[&std::ffi::OsStr]) -> GroupChild {
     let sim = release_binary("mossy-bridge-sim", "MOSSY_BRIDGE_SIM_BIN");
     let scenario = crate::bridge_fixture(scenario);
     let mut command = Command::new(sim);
     command
         .args(["--listen", &format!("127.0.0.1:{port}"), "--scenario"])
         .arg(scenario)
+        .args(options)
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     let mut child = GroupChild::spawn(&mut command).expect("start mossy-bridge-sim");
@@ -145,6 +159,8 @@ pub struct AppSession {
     /// The WebDriver client.
     pub client: Client,
     driver: GroupChild,
+    // The app's home folder: every process of this app carries it in its environment.
+    home: PathBuf,
 }
 
 impl AppSession {
@@ -183,10 +199,52 @@ impl AppSession {
         Ok(path)
     }
 
-    /// Ends the WebDriver session (closing the app) and the drivers.
+    /// Ends the WebDriver session (closing the app) and the drivers, and waits until the
+    /// app has exited: a new app on the same home started sooner would hand its launch over
+    /// to this one (one app per home) and exit at once.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;
+        let group = self.driver.id();
         self.driver.terminate();
+        wait_for_group_exit(group, UI_TIMEOUT).await;
+        wait_for_home_exit(&self.home, UI_TIMEOUT).await;
+    }
+}
+
+/// Waits until no live process runs with `MOSSY_LIVE_HOME=home`, or `limit` passes.
+///
+/// Guards the relaunch tests: an app still exiting holds its single-instance name on D-Bus,
+/// and a new app on the same home that asks it to take over gets no reply and stops.
+async fn wait_for_home_exit(home: &Path, limit: Duration) {
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut marker = b"MOSSY_LIVE_HOME=".to_vec();
+    marker.extend_from_slice(home.as_os_str().as_encoded_bytes());
+    let runs_here = |pid: u32| {
+        let live = crate::procfs::stat_fields(pid)
+            .is_some_and(|fields| fields.first().is_some_and(|state| state != "Z"));
+        live && std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| {
+            env.split(|b| *b == 0)
+                .any(|entry| entry == marker.as_slice())
+        })
+    };
+    while crate::procfs::all_pids().any(runs_here) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until no live process is left in process group `group` (the drivers and the app
+/// they started), or `limit` passes.
+async fn wait_for_group_exit(group: u32, limit: Duration) {
+    let deadline = tokio::time::Instant::now() + limit;
+    let group = group.to_string();
+    let in_group = |pid: u32| {
+        crate::procfs::stat_fields(pid).is_some_and(|fields| {
+            // After the name: state, ppid, pgrp. A zombie has already let go of everything.
+            fields.first().is_some_and(|state| state != "Z") && fields.get(2) == Some(&group)
+        })
+    };
+    while crate::procfs::all_pids().any(in_group) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -213,11 +271,22 @@ impl AppSession {
         bridge_url: &str,
         env: &[(&str, &std::ffi::OsStr)],
     ) -> anyhow::Result<Self> {
+        let app = release_binary("mossy-live", APP_BIN_ENV);
+        Self::launch_binary(&app, home, bridge_url, env).await
+    }
+
+    /// [`AppSession::launch_with_env`] for the app binary at `app`, such as a copy installed
+    /// from a package.
+    pub async fn launch_binary(
+        app: &Path,
+        home: &Path,
+        bridge_url: &str,
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> anyhow::Result<Self> {
         anyhow::ensure!(
             std::env::var_os("DISPLAY").is_some(),
             "DISPLAY is not set: start Xvfb (scripts/test.sh does) before the webview tests"
         );
-        let app = release_binary("mossy-live", APP_BIN_ENV);
         let port = free_port();
         let native_port = free_port();
 
@@ -231,6 +300,12 @@ impl AppSession {
             ])
             .env("MOSSY_LIVE_HOME", home)
             .env("MOSSY_BRIDGE_URL", bridge_url)
+            // The app never asks the real update server in a test; a test of the updater
+            // passes its own loopback address in `env`.
+            .env("MOSSY_UPDATE_URL", DEAD_UPDATE_URL)
+            // Port 0: every app's collaboration hub gets its own free port, so parallel tests
+            // never compete for the default one. A test may name an address in `env`.
+            .env("MOSSY_HUB_ADDR", DEFAULT_HUB_ADDR)
             // tauri-driver starts the app, which inherits its environment.
             .envs(env.iter().copied())
             .stdin(Stdio::null());
@@ -252,7 +327,11 @@ impl AppSession {
             .capabilities(capabilities)
             .connect(&format!("http://127.0.0.1:{port}"))
             .await?;
-        let session = Self { client, driver };
+        let session = Self {
+            client,
+            driver,
+            home: home.to_owned(),
+        };
         session.wait_for(".shell").await?;
         Ok(session)
     }

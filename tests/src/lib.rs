@@ -15,7 +15,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use mossy_core::bridge::{BridgeConfig, RetryPolicy};
 use mossy_core::bus::BusEvent;
-use mossy_core::sim::{self, Playback, Scenario, SimConfig, SimServer};
+use mossy_core::sim::{self, Playback, PreviewConfig, Scenario, SimConfig, SimServer};
 use mossy_protocol::bridge::{BridgeMessage, Percent};
 use mossy_protocol::ipc::{BridgeStatus, BridgeUpdate};
 use tokio::net::{TcpListener, TcpStream};
@@ -127,6 +127,7 @@ pub async fn start_playback(playback: Playback, listen: &str) -> SimServer {
         listen,
         allow_remote: false,
         playback,
+        previews: PreviewConfig::default(),
     };
     sim::serve(config).await.expect("the simulator starts")
 }

@@ -96,7 +96,7 @@ async fn panels_are_reachable_from_the_navigation() -> anyhow::Result<()> {
     for (link, heading) in [
         ("#nav-build", ".build-panel h1"),
         ("#nav-assets", ".assets-panel h1"),
-        ("#nav-editor", ".not-built h1"),
+        ("#nav-editor", ".editor-panel h1"),
     ] {
         app.wait_for(link).await?.click().await?;
         let title = app.wait_for(heading).await?;

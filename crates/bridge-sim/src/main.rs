@@ -5,7 +5,12 @@
 //! mossy-bridge-sim --scenario tests/fixtures/bridge/demo.jsonl --loop
 //! mossy-bridge-sim --listen 127.0.0.1:0 --scenario tests/fixtures/bridge/bare.jsonl
 //! mossy-bridge-sim --flood 1000 --seconds 10
+//! mossy-bridge-sim --scenario tests/fixtures/bridge/bare.jsonl --previews-dir /tmp/previews
 //! ```
+//!
+//! Whatever it plays, it answers `generate_preview` as Mossy would: progress, then real PNG
+//! variations of the asset written under `--previews-dir` (a folder in the OS temp folder
+//! by default), then `generation_complete` with their paths.
 //!
 //! Once listening it prints exactly one line to stdout, `listening on ws://ADDR/bridge`, so
 //! a test or script can read the port it got; everything else is tracing on stderr
@@ -13,13 +18,14 @@
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::{ArgGroup, Parser};
-use mossy_core::sim::{self, Playback, Scenario, SimConfig};
+use mossy_core::sim::previews::{PREVIEW_SIDE, RgbaImage};
+use mossy_core::sim::{self, Playback, PreviewConfig, Scenario, SimConfig};
 use tracing_subscriber::EnvFilter;
 
 /// Command-line options.
@@ -50,6 +56,11 @@ struct Options {
     /// How long a flood lasts, in seconds.
     #[arg(long, value_name = "N", requires = "flood")]
     seconds: Option<u64>,
+
+    /// Folder the answers to `generate_preview` are written in, one subfolder per request;
+    /// a folder under the OS temp folder when absent.
+    #[arg(long, value_name = "DIR")]
+    previews_dir: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -64,10 +75,19 @@ async fn main() -> anyhow::Result<()> {
         .init();
 
     let playback = playback(&options)?;
+    let mut previews = PreviewConfig {
+        decode: decode_asset,
+        ..PreviewConfig::default()
+    };
+    if let Some(dir) = &options.previews_dir {
+        previews.dir.clone_from(dir);
+    }
+    tracing::info!(dir = %previews.dir.display(), "previews are written here");
     let config = SimConfig {
         listen: options.listen,
         allow_remote: options.allow_remote,
         playback,
+        previews,
     };
     let server = sim::serve(config)
         .await
@@ -104,4 +124,15 @@ fn playback(options: &Options) -> anyhow::Result<Playback> {
         scenario: Arc::new(scenario),
         looping: options.looping,
     })
+}
+
+/// Decodes a texture (DDS) or picture (PNG, JPEG, TGA) to vary for previews.
+fn decode_asset(path: &Path) -> Option<RgbaImage> {
+    match mossy_assets::thumbnail::thumbnail(path, PREVIEW_SIDE) {
+        Ok(thumbnail) => Some(thumbnail.image),
+        Err(err) => {
+            tracing::info!(path = %path.display(), error = %err, "asset not decoded; drawing a pattern");
+            None
+        }
+    }
 }

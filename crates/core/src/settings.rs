@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod form;
+mod recovery;
+pub use form::*;
+
 /// Where Mossy's bridge listens unless told otherwise.
 pub const DEFAULT_BRIDGE_URL: &str = "ws://127.0.0.1:54321/bridge";
 
@@ -49,6 +53,14 @@ pub enum SettingsError {
         /// What TOML said.
         source: Box<toml::de::Error>,
     },
+    /// A broken settings file could not be moved out of the way.
+    #[error("could not keep the broken {path} aside: {source}")]
+    MoveAside {
+        /// The settings file.
+        path: PathBuf,
+        /// The I/O failure.
+        source: std::io::Error,
+    },
 }
 
 /// Everything the user can set. Unknown keys are ignored, so a file written by a newer
@@ -62,6 +74,42 @@ pub struct Settings {
     pub tools: ToolSettings,
     /// Build profiles the Build panel can run.
     pub builds: BuildSettings,
+    /// The collaborative editor and its hub.
+    pub editor: EditorSettings,
+    /// Desktop notifications.
+    pub notifications: NotificationSettings,
+}
+
+/// The collaborative editor: which hub to join and as whom.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EditorSettings {
+    /// WebSocket address of a team hub; empty means the hub inside this app.
+    pub hub_url: String,
+    /// Token the hub asks for; empty when the hub has none (the app's own hub on loopback).
+    pub token: String,
+    /// Name shown to the other editors; empty means the operating system's user name.
+    pub display_name: String,
+}
+
+/// Which desktop notifications the user wants; each is shown only when no app window has
+/// the focus.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NotificationSettings {
+    /// A build finished or failed.
+    pub builds: bool,
+    /// A monitored tool exited unexpectedly.
+    pub tool_exits: bool,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        Self {
+            builds: true,
+            tool_exits: true,
+        }
+    }
 }
 
 /// The Build panel's settings.
@@ -245,6 +293,8 @@ executables = ["CapricaGui"]
                     ],
                 },
                 builds: BuildSettings::default(),
+                editor: EditorSettings::default(),
+                notifications: NotificationSettings::default(),
             }
         );
     }

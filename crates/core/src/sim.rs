@@ -8,9 +8,16 @@
 //! its send time so a receiver can measure latency. When a playback is over the connection
 //! stays open and quiet until the client leaves.
 //!
+//! The simulator also listens. A `generate_preview` from the client is answered the way
+//! Mossy would, beside whatever the playback is sending: progress messages, then real PNG
+//! files written to [`PreviewConfig::dir`] and `generation_complete` with their paths (see
+//! [`previews`]). Anything else the client says is logged; a frame that is not a client
+//! message is logged and ignored.
+//!
 //! The server binds loopback only unless told otherwise ([`SimConfig::allow_remote`]): it is
 //! a test tool and has no business being reachable from the network.
 
+pub mod previews;
 mod scenario;
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
@@ -18,8 +25,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use mossy_protocol::bridge::{BridgeMessage, ClientMessage};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
@@ -28,6 +37,7 @@ use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tracing::{Instrument, info, info_span, warn};
 
+pub use previews::PreviewConfig;
 pub use scenario::{Action, Scenario, ScenarioError, Step};
 
 use crate::clock;
@@ -92,6 +102,8 @@ pub struct SimConfig {
     pub allow_remote: bool,
     /// What each client is sent.
     pub playback: Playback,
+    /// Where and how `generate_preview` requests are answered.
+    pub previews: PreviewConfig,
 }
 
 /// Why the simulator could not start.
@@ -163,11 +175,22 @@ pub async fn serve(config: SimConfig) -> Result<SimServer, SimError> {
         .map_err(|source| SimError::Bind { addr, source })?;
 
     let span = info_span!("sim", addr = %local_addr);
-    let task = tokio::spawn(accept_clients(listener, Arc::new(config.playback)).instrument(span));
+    let shared = Arc::new(Shared {
+        playback: config.playback,
+        previews: config.previews,
+    });
+    let task = tokio::spawn(accept_clients(listener, shared).instrument(span));
     Ok(SimServer { local_addr, task })
 }
 
-async fn accept_clients(listener: TcpListener, playback: Arc<Playback>) {
+/// What every session reads.
+#[derive(Debug)]
+struct Shared {
+    playback: Playback,
+    previews: PreviewConfig,
+}
+
+async fn accept_clients(listener: TcpListener, shared: Arc<Shared>) {
     // Sessions live in the set, so stopping the server (dropping this future) ends them all.
     let mut sessions = JoinSet::new();
     loop {
@@ -175,7 +198,7 @@ async fn accept_clients(listener: TcpListener, playback: Arc<Playback>) {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let span = info_span!("sim::session", peer = %peer);
-                    sessions.spawn(run_session(stream, Arc::clone(&playback)).instrument(span));
+                    sessions.spawn(run_session(stream, Arc::clone(&shared)).instrument(span));
                 }
                 Err(err) => {
                     warn!(error = %err, "accept failed");
@@ -189,18 +212,32 @@ async fn accept_clients(listener: TcpListener, playback: Arc<Playback>) {
 
 type ServerSocket = WebSocketStream<TcpStream>;
 
+/// Frames that preview generations may queue for the session to send.
+const REPLY_QUEUE: usize = 64;
+
+/// One client's connection: the socket, and the generations answering its requests.
+struct Session {
+    socket: ServerSocket,
+    shared: Arc<Shared>,
+    /// Frames from generation tasks, sent by the session between its own steps.
+    replies: mpsc::Receiver<String>,
+    reply_to: mpsc::Sender<String>,
+    /// Dropped with the session, which stops every generation still running.
+    generations: JoinSet<()>,
+}
+
 /// Whether a session goes on after a step.
 enum Flow {
     Continue,
     End,
 }
 
-async fn run_session(stream: TcpStream, playback: Arc<Playback>) {
+async fn run_session(stream: TcpStream, shared: Arc<Shared>) {
     // Latency benchmarks measure the app, not Nagle's algorithm.
     if let Err(err) = stream.set_nodelay(true) {
         warn!(error = %err, "could not turn off Nagle's algorithm");
     }
-    let mut socket = match tokio_tungstenite::accept_hdr_async(stream, only_bridge_path).await {
+    let socket = match tokio_tungstenite::accept_hdr_async(stream, only_bridge_path).await {
         Ok(socket) => socket,
         Err(err) => {
             info!(error = %err, "handshake refused");
@@ -209,14 +246,22 @@ async fn run_session(stream: TcpStream, playback: Arc<Playback>) {
     };
     info!("client connected");
 
-    let played = match &*playback {
+    let (reply_to, replies) = mpsc::channel(REPLY_QUEUE);
+    let mut session = Session {
+        socket,
+        shared: Arc::clone(&shared),
+        replies,
+        reply_to,
+        generations: JoinSet::new(),
+    };
+    let played = match &shared.playback {
         Playback::Scenario { scenario, looping } => {
-            play_scenario(&mut socket, scenario, *looping).await
+            play_scenario(&mut session, scenario, *looping).await
         }
         Playback::Flood {
             per_second,
             duration,
-        } => play_flood(&mut socket, *per_second, *duration).await,
+        } => play_flood(&mut session, *per_second, *duration).await,
     };
     match played {
         Ok(()) => info!("client session ended"),
@@ -239,32 +284,32 @@ fn only_bridge_path(request: &Request, response: Response) -> Result<Response, E
 }
 
 async fn play_scenario(
-    socket: &mut ServerSocket,
+    session: &mut Session,
     scenario: &Scenario,
     looping: bool,
 ) -> Result<(), tungstenite::Error> {
     loop {
         for step in scenario.steps() {
-            if !pause(socket, step.delay).await? {
+            if !pause(session, step.delay).await? {
                 return Ok(());
             }
-            if let Flow::End = perform(socket, &step.action).await? {
+            if let Flow::End = perform(&mut session.socket, &step.action).await? {
                 return Ok(());
             }
         }
         if !looping {
             break;
         }
-        if !pause(socket, LOOP_REST).await? {
+        if !pause(session, LOOP_REST).await? {
             return Ok(());
         }
     }
-    while pause(socket, IDLE_WAIT).await? {}
+    while pause(session, IDLE_WAIT).await? {}
     Ok(())
 }
 
 async fn play_flood(
-    socket: &mut ServerSocket,
+    session: &mut Session,
     per_second: u32,
     duration: Duration,
 ) -> Result<(), tungstenite::Error> {
@@ -287,20 +332,20 @@ async fn play_flood(
                 r#"{{"type":"{kind}","tool":"Blender","pid":{pid},"at":{}}}"#,
                 clock::now_ms()
             );
-            socket.feed(Message::text(frame)).await?;
+            session.socket.feed(Message::text(frame)).await?;
         }
-        socket.flush().await?;
+        session.socket.flush().await?;
         sent = sent.max(due);
 
         if elapsed >= duration {
             break;
         }
-        if !pause(socket, FLOOD_TICK).await? {
+        if !pause(session, FLOOD_TICK).await? {
             return Ok(());
         }
     }
     info!(sent, "flood finished");
-    while pause(socket, IDLE_WAIT).await? {}
+    while pause(session, IDLE_WAIT).await? {}
     Ok(())
 }
 
@@ -335,19 +380,100 @@ async fn perform(socket: &mut ServerSocket, action: &Action) -> Result<Flow, tun
     Ok(Flow::Continue)
 }
 
-/// Waits `delay` while reading what the client says; `false` when the client has left.
-async fn pause(socket: &mut ServerSocket, delay: Duration) -> Result<bool, tungstenite::Error> {
+/// Waits `delay` while reading what the client says and sending what generations have
+/// ready; `false` when the client has left.
+async fn pause(session: &mut Session, delay: Duration) -> Result<bool, tungstenite::Error> {
     let deadline = tokio::time::sleep(delay);
     tokio::pin!(deadline);
     loop {
         tokio::select! {
             () = &mut deadline => return Ok(true),
-            incoming = socket.next() => match incoming {
+            incoming = session.socket.next() => match incoming {
                 None | Some(Ok(Message::Close(_))) => return Ok(false),
                 Some(Err(err)) => return Err(err),
-                Some(Ok(Message::Text(text))) => info!(text = %text, "client said"),
+                Some(Ok(Message::Text(text))) => answer(session, text.as_str()),
                 Some(Ok(_)) => {}
             },
+            Some(reply) = session.replies.recv() => {
+                session.socket.send(Message::text(reply)).await?;
+            }
+            Some(_) = session.generations.join_next() => {}
+        }
+    }
+}
+
+/// Handles one text frame from the client: a `generate_preview` starts a generation,
+/// anything else is logged.
+fn answer(session: &mut Session, text: &str) {
+    match serde_json::from_str::<ClientMessage>(text) {
+        Ok(ClientMessage::GeneratePreview {
+            request_id,
+            asset,
+            prompt,
+        }) => {
+            info!(request_id, asset, "generating previews");
+            let config = session.shared.previews.clone();
+            let reply_to = session.reply_to.clone();
+            session
+                .generations
+                .spawn(generate(config, request_id, asset, prompt, reply_to));
+        }
+        Ok(message) => info!(?message, "client said"),
+        Err(err) => warn!(error = %err, text, "client frame ignored"),
+    }
+}
+
+/// One generation: progress, then the images, then `generation_complete`.
+async fn generate(
+    config: PreviewConfig,
+    request_id: String,
+    asset: String,
+    prompt: String,
+    reply_to: mpsc::Sender<String>,
+) {
+    if !previews::valid_request_id(&request_id) {
+        warn!(request_id, "generate_preview ignored: unusable request id");
+        return;
+    }
+    for message in previews::progress_messages(&request_id) {
+        tokio::time::sleep(previews::GENERATION_STEP_DELAY).await;
+        if !queue_reply(&reply_to, &message).await {
+            return;
+        }
+    }
+    let id = request_id.clone();
+    let written = tokio::task::spawn_blocking(move || {
+        previews::write_previews(&config, &id, std::path::Path::new(&asset), &prompt)
+    })
+    .await;
+    let paths = match written {
+        Ok(Ok(paths)) => paths,
+        Ok(Err(err)) => {
+            warn!(request_id, error = %err, "previews not written");
+            Vec::new()
+        }
+        Err(err) => {
+            warn!(request_id, error = %err, "preview writer stopped");
+            Vec::new()
+        }
+    };
+    let complete = BridgeMessage::GenerationComplete {
+        request_id,
+        paths: paths
+            .iter()
+            .map(|path| path.to_string_lossy().into_owned())
+            .collect(),
+    };
+    queue_reply(&reply_to, &complete).await;
+}
+
+/// Queues a message for the session to send; false when the session has ended.
+async fn queue_reply(reply_to: &mpsc::Sender<String>, message: &BridgeMessage) -> bool {
+    match serde_json::to_string(message) {
+        Ok(text) => reply_to.send(text).await.is_ok(),
+        Err(err) => {
+            warn!(error = %err, "reply not encoded");
+            false
         }
     }
 }
@@ -367,6 +493,7 @@ mod tests {
                 scenario,
                 looping: false,
             },
+            previews: PreviewConfig::default(),
         };
 
         match serve(config).await {
@@ -385,6 +512,7 @@ mod tests {
                 scenario,
                 looping: false,
             },
+            previews: PreviewConfig::default(),
         };
 
         let server = serve(config).await.expect("serves");

@@ -42,6 +42,21 @@ pub mod commands {
     /// Opens a file a diagnostic points at with the system's default program; takes
     /// `{ path }`. Only existing source and text files are opened.
     pub const OPEN_SOURCE_FILE: &str = "open_source_file";
+    /// Shows the system's folder picker; takes nothing, returns the chosen absolute path or
+    /// null when the user cancelled.
+    pub const PICK_FOLDER: &str = "pick_folder";
+    /// Shows the system's file picker; takes `{ filters }` (a list of [`super::FileFilter`]),
+    /// returns the chosen absolute path or null when the user cancelled.
+    pub const PICK_FILE: &str = "pick_file";
+}
+
+/// One entry of a file picker's type list, such as "Textures" with `dds`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileFilter {
+    /// What the picker shows for it.
+    pub name: String,
+    /// Extensions without the dot.
+    pub extensions: Vec<String>,
 }
 
 /// Identifies one stream so the frontend can stop it.
@@ -212,6 +227,8 @@ pub enum ErrorCode {
     Invalid,
     /// Something unexpected; the message says what.
     Internal,
+    /// A file changed on disk since it was opened; saving again with `overwrite` replaces it.
+    ChangedOnDisk,
 }
 
 /// A command failure as the frontend receives it.
@@ -241,7 +258,16 @@ mod tests {
         ] {
             round_trip(&kind);
         }
-        for code in [ErrorCode::Storage, ErrorCode::NotFound, ErrorCode::Internal] {
+        round_trip(&FileFilter {
+            name: "Textures".into(),
+            extensions: vec!["dds".into(), "png".into()],
+        });
+        for code in [
+            ErrorCode::Storage,
+            ErrorCode::NotFound,
+            ErrorCode::Internal,
+            ErrorCode::ChangedOnDisk,
+        ] {
             round_trip(&IpcError {
                 code,
                 message: "x".into(),

@@ -14,7 +14,12 @@
 pub mod assets;
 pub mod bridge;
 pub mod build;
+pub mod editor;
 pub mod ipc;
+pub mod panel;
+pub mod previews;
+pub mod settings;
+pub mod updates;
 
 #[cfg(test)]
 mod tests {
