@@ -13,6 +13,8 @@ APT_PACKAGES=(
   libsoup-3.0-dev build-essential pkg-config libssl-dev file
   xvfb xauth x11-utils xdotool webkit2gtk-driver at-spi2-core dbus dbus-x11 imagemagick
   gcc-mingw-w64-x86-64
+  # Embedded panels are tested in headless Chromium, the engine of Mossy's Electron window.
+  chromium chromium-driver
   # The updater installs a downloaded .deb with pkexec, else sudo; CI has no polkit agent.
   sudo
 )

@@ -1,12 +1,13 @@
 //! The frontend's one door to the backend.
 //!
 //! Pages call the typed functions here and never see a command string, a `JsValue` or the
-//! Tauri globals. Today the transport is Tauri IPC (`window.__TAURI__.core`); when the same
-//! build runs inside Mossy's own window, this module is where a WebSocket transport slots
-//! in, and nothing else changes.
+//! Tauri globals. The wire is [`transport`]'s choice, made once at start: Tauri IPC
+//! (`window.__TAURI__.core`) in the app's windows, or a loopback WebSocket when Mossy shows
+//! the panel in its own window. Nothing above this module knows which.
 
 mod assets;
 mod settings;
+mod transport;
 mod updates;
 pub use assets::*;
 pub use settings::*;
@@ -22,15 +23,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "core"], js_name = invoke, catch)]
-    async fn tauri_invoke(command: &str, args: JsValue) -> Result<JsValue, JsValue>;
-}
-
 /// A live stream from the backend; dropping it stops the stream and frees its callback.
 pub struct Subscription {
     id: SubscriptionId,
+    // Dropped before the callback (fields drop in order): no frame reaches a freed closure.
+    _registration: transport::StreamGuard,
     // Kept alive for as long as the backend may call it.
     _on_message: Closure<dyn FnMut(JsValue)>,
 }
@@ -216,16 +213,13 @@ async fn subscribe<T: DeserializeOwned + 'static>(
             Err(err) => log_error(&format!("mossy-live: unreadable update from {err}")),
         }
     });
-    let channel = new_channel(&on_message)?;
-
-    let args = js_sys::Object::new();
-    set(&args, "channel", &channel)?;
-    let value = tauri_invoke(command, args.into())
+    let (value, registration) = transport::open_stream(command, &on_message)
         .await
         .map_err(to_ipc_error)?;
     let id = serde_wasm_bindgen::from_value::<SubscriptionId>(value).map_err(internal)?;
     Ok(Subscription {
         id,
+        _registration: registration,
         _on_message: on_message,
     })
 }
@@ -233,7 +227,9 @@ async fn subscribe<T: DeserializeOwned + 'static>(
 async fn call<T: DeserializeOwned>(command: &str, args: &impl Serialize) -> Result<T, IpcError> {
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
     let args = args.serialize(&serializer).map_err(internal)?;
-    let value = tauri_invoke(command, args).await.map_err(to_ipc_error)?;
+    let value = transport::invoke(command, args)
+        .await
+        .map_err(to_ipc_error)?;
     serde_wasm_bindgen::from_value(value).map_err(internal)
 }
 

@@ -1,5 +1,9 @@
 //! Commands the frontend calls. Each is a few lines: take state, call the core, convert the
 //! error. Names match `mossy_protocol::ipc::commands`.
+//!
+//! The bodies that an embedded panel's socket also runs ([`crate::embed`]) are plain
+//! functions over [`Services`] (`start_*`, `stop_stream`, `*_on`), so both transports
+//! share one implementation and differ only in where a stream's updates go.
 
 use std::path::Path;
 
@@ -11,7 +15,7 @@ use tauri::{State, WebviewWindow};
 use tracing::instrument;
 
 use crate::services::Services;
-use crate::streams;
+use crate::streams::{self, UpdateSink};
 
 /// Starts the tool monitor stream for the calling window.
 #[tauri::command]
@@ -21,10 +25,19 @@ pub fn subscribe_tool_monitor(
     window: WebviewWindow,
     channel: Channel<ToolMonitorUpdate>,
 ) -> SubscriptionId {
+    start_tool_monitor(&services, window.label(), channel)
+}
+
+/// Starts a tool monitor stream owned by `owner`.
+pub(crate) fn start_tool_monitor(
+    services: &Services,
+    owner: &str,
+    sink: impl UpdateSink<ToolMonitorUpdate>,
+) -> SubscriptionId {
     let subscription = services.tool_monitor.subscribe();
     services
         .streams
-        .start(window.label(), streams::tool_monitor(subscription, channel))
+        .start(owner, streams::tool_monitor(subscription, sink))
 }
 
 /// Starts the bridge status stream for the calling window.
@@ -35,17 +48,37 @@ pub fn subscribe_bridge(
     window: WebviewWindow,
     channel: Channel<BridgeUpdate>,
 ) -> SubscriptionId {
-    let status = services.bridge.watch();
-    services
-        .streams
-        .start(window.label(), streams::bridge(status, channel))
+    start_bridge(&services, window.label(), channel)
 }
 
-/// Stops a stream.
+/// Starts a bridge status stream owned by `owner`.
+pub(crate) fn start_bridge(
+    services: &Services,
+    owner: &str,
+    sink: impl UpdateSink<BridgeUpdate>,
+) -> SubscriptionId {
+    let status = services.bridge.watch();
+    services.streams.start(owner, streams::bridge(status, sink))
+}
+
+/// Stops a stream of the calling window.
 #[tauri::command]
-#[instrument(skip(services))]
-pub fn unsubscribe(services: State<'_, Services>, id: SubscriptionId) -> Result<(), IpcError> {
-    if services.streams.stop(id) {
+#[instrument(skip(services, window))]
+pub fn unsubscribe(
+    services: State<'_, Services>,
+    window: WebviewWindow,
+    id: SubscriptionId,
+) -> Result<(), IpcError> {
+    stop_stream(&services, window.label(), id)
+}
+
+/// Stops stream `id` of `owner`; a stream of another window or socket is "not found".
+pub(crate) fn stop_stream(
+    services: &Services,
+    owner: &str,
+    id: SubscriptionId,
+) -> Result<(), IpcError> {
+    if services.streams.stop(id, owner) {
         Ok(())
     } else {
         Err(IpcError {
@@ -59,6 +92,11 @@ pub fn unsubscribe(services: State<'_, Services>, id: SubscriptionId) -> Result<
 #[tauri::command]
 #[instrument(skip(services))]
 pub async fn clear_feed(services: State<'_, Services>) -> Result<(), IpcError> {
+    clear_feed_on(&services).await
+}
+
+/// Empties the activity feed.
+pub(crate) async fn clear_feed_on(services: &Services) -> Result<(), IpcError> {
     services.tool_monitor.clear_feed().await.map_err(|err| {
         tracing::warn!(error = %err, "clearing the feed failed");
         IpcError {
@@ -82,26 +120,42 @@ pub fn subscribe_build(
     window: WebviewWindow,
     channel: Channel<BuildUpdate>,
 ) -> SubscriptionId {
+    start_builds(&services, window.label(), channel)
+}
+
+/// Starts a Build panel stream owned by `owner`.
+pub(crate) fn start_builds(
+    services: &Services,
+    owner: &str,
+    sink: impl UpdateSink<BuildUpdate>,
+) -> SubscriptionId {
     let subscription = services.builds.subscribe();
     services
         .streams
-        .start(window.label(), streams::builds(subscription, channel))
+        .start(owner, streams::builds(subscription, sink))
 }
 
 /// Runs a build profile.
 #[tauri::command]
 #[instrument(skip(services))]
 pub fn build_start(services: State<'_, Services>, profile: String) -> Result<BuildId, IpcError> {
-    services
-        .builds
-        .start_profile(&profile)
-        .map_err(center_error)
+    build_start_on(&services, &profile)
+}
+
+/// Runs the saved build profile named `profile`; nothing else can be started this way.
+pub(crate) fn build_start_on(services: &Services, profile: &str) -> Result<BuildId, IpcError> {
+    services.builds.start_profile(profile).map_err(center_error)
 }
 
 /// Cancels a build, stops following a log, or stops watching a Mossy build.
 #[tauri::command]
 #[instrument(skip(services))]
 pub fn build_cancel(services: State<'_, Services>, id: BuildId) -> Result<(), IpcError> {
+    build_cancel_on(&services, id)
+}
+
+/// Cancels a build, stops following a log, or stops watching a Mossy build.
+pub(crate) fn build_cancel_on(services: &Services, id: BuildId) -> Result<(), IpcError> {
     services.builds.cancel(id).map_err(center_error)
 }
 
@@ -119,6 +173,11 @@ pub fn build_follow_log(services: State<'_, Services>, path: String) -> Result<B
 #[tauri::command]
 #[instrument(skip(services))]
 pub async fn build_view(services: State<'_, Services>, id: BuildId) -> Result<BuildView, IpcError> {
+    build_view_on(&services, id).await
+}
+
+/// One build's view.
+pub(crate) async fn build_view_on(services: &Services, id: BuildId) -> Result<BuildView, IpcError> {
     let builds = services.builds.clone();
     blocking(move || builds.view(id)).await
 }
@@ -133,6 +192,17 @@ pub async fn build_log_range(
     count: u64,
     problems_only: bool,
 ) -> Result<LogPage, IpcError> {
+    build_log_range_on(&services, id, start, count, problems_only).await
+}
+
+/// Log lines of a build.
+pub(crate) async fn build_log_range_on(
+    services: &Services,
+    id: BuildId,
+    start: u64,
+    count: u64,
+    problems_only: bool,
+) -> Result<LogPage, IpcError> {
     let builds = services.builds.clone();
     blocking(move || builds.log_range(id, start, count, problems_only)).await
 }
@@ -142,6 +212,17 @@ pub async fn build_log_range(
 #[instrument(skip(services))]
 pub async fn build_search(
     services: State<'_, Services>,
+    id: BuildId,
+    query: String,
+    from: u64,
+    backwards: bool,
+) -> Result<Option<u64>, IpcError> {
+    build_search_on(&services, id, query, from, backwards).await
+}
+
+/// The next line holding a text.
+pub(crate) async fn build_search_on(
+    services: &Services,
     id: BuildId,
     query: String,
     from: u64,

@@ -11,6 +11,8 @@ mod cli;
 mod commands;
 // Editor panel: the hub inside the app, its settings and local files.
 mod editor;
+// Panels embedded in Mossy's window: loopback HTTP + a WebSocket standing in for IPC.
+mod embed;
 // Native folder and file pickers, called from Rust so the page needs no dialog permission.
 mod dialogs;
 mod logging;
@@ -69,6 +71,7 @@ pub fn run() {
             notify::setup(app, dirs.settings_file());
             windows::setup(app, &args, &dirs)?;
             updates::setup(app);
+            embed::setup(app, &dirs);
             Ok(())
         })
         .on_window_event(windows::on_window_event)

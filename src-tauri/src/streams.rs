@@ -1,10 +1,13 @@
-//! Streams from the core to the frontend, one `tauri::ipc::Channel` each.
+//! Streams from the core to the frontend: one [`UpdateSink`] each, a `tauri::ipc::Channel` to
+//! a window or a socket of an embedded panel ([`crate::embed`]).
 //!
 //! A stream forwards at most one update per [`FRAME_INTERVAL`]: whatever happened in
 //! between is coalesced by the source (the tool monitor merges events; the bridge status is
 //! a latest-value watch), so a burst of a thousand bridge messages costs the webview one
 //! render per frame, not a thousand. Each stream has a [`SubscriptionId`] the frontend uses
-//! to stop it; reloading a window stops every stream it had.
+//! to stop it; reloading a window (or closing an embedded panel's socket) stops every stream
+//! it had. Each stream belongs to its window's label (an embedded panel's socket has one of
+//! its own), and only that owner may stop it.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -17,7 +20,7 @@ use mossy_core::tool_monitor::ToolMonitorSubscription;
 use mossy_protocol::build::BuildUpdate;
 use mossy_protocol::ipc::{BridgeUpdate, SubscriptionId, ToolMonitorUpdate};
 use tauri::async_runtime::JoinHandle;
-use tauri::ipc::Channel;
+use tauri::ipc::{Channel, IpcResponse};
 use tokio::sync::watch;
 use tracing::debug;
 
@@ -45,13 +48,16 @@ impl Streams {
         id
     }
 
-    /// Stops one stream; false when it was not running.
-    pub fn stop(&self, id: SubscriptionId) -> bool {
-        let removed = self.lock().remove(&id);
-        if let Some((_, task)) = &removed {
+    /// Stops one stream of `owner`; false when it was not running or belongs to another.
+    pub fn stop(&self, id: SubscriptionId, owner: &str) -> bool {
+        let mut running = self.lock();
+        if running.get(&id).is_none_or(|(label, _)| label != owner) {
+            return false;
+        }
+        if let Some((_, task)) = running.remove(&id) {
             task.abort();
         }
-        removed.is_some()
+        true
     }
 
     /// Stops every stream of a window, as when its page reloads.
@@ -73,14 +79,27 @@ impl Streams {
     }
 }
 
+/// Where a stream's updates go.
+pub trait UpdateSink<T>: Send + Sync + 'static {
+    /// Delivers one update; false when the receiver is gone and the stream should end. It may
+    /// wait while a slow receiver catches up (the sources coalesce in the meantime).
+    fn deliver(&self, update: T) -> impl Future<Output = bool> + Send;
+}
+
+impl<T: IpcResponse + Send + Sync + 'static> UpdateSink<T> for Channel<T> {
+    async fn deliver(&self, update: T) -> bool {
+        self.send(update).is_ok()
+    }
+}
+
 /// Forwards tool monitor updates, at most one per frame.
 pub async fn tool_monitor(
     mut subscription: ToolMonitorSubscription,
-    channel: Channel<ToolMonitorUpdate>,
+    sink: impl UpdateSink<ToolMonitorUpdate>,
 ) {
     loop {
         let update = subscription.next_update().await;
-        if channel.send(update).is_err() {
+        if !sink.deliver(update).await {
             break;
         }
         tokio::time::sleep(FRAME_INTERVAL).await;
@@ -89,10 +108,13 @@ pub async fn tool_monitor(
 
 /// Forwards the bridge status: the current one at once, then each change, at most one per
 /// frame.
-pub async fn bridge(mut status: watch::Receiver<BridgeUpdate>, channel: Channel<BridgeUpdate>) {
+pub async fn bridge(
+    mut status: watch::Receiver<BridgeUpdate>,
+    sink: impl UpdateSink<BridgeUpdate>,
+) {
     loop {
         let update = status.borrow_and_update().clone();
-        if channel.send(update).is_err() {
+        if !sink.deliver(update).await {
             break;
         }
         tokio::time::sleep(FRAME_INTERVAL).await;
@@ -110,9 +132,9 @@ pub const BUILD_UPDATE_INTERVAL: Duration = Duration::from_millis(50);
 
 /// Forwards Build panel updates: the current one at once, then at most one per
 /// [`BUILD_UPDATE_INTERVAL`] while anything changes.
-pub async fn builds(mut subscription: BuildSubscription, channel: Channel<BuildUpdate>) {
+pub async fn builds(mut subscription: BuildSubscription, sink: impl UpdateSink<BuildUpdate>) {
     while let Some(update) = subscription.next_delta_update().await {
-        if channel.send(update).is_err() {
+        if !sink.deliver(update).await {
             break;
         }
         tokio::time::sleep(BUILD_UPDATE_INTERVAL).await;

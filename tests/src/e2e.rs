@@ -26,6 +26,10 @@ const DRIVER_START_TIMEOUT: Duration = Duration::from_secs(15);
 /// otherwise: port 0 lets the system pick a free port.
 const DEFAULT_HUB_ADDR: &str = "127.0.0.1:0";
 
+/// Where an app launched by the harness serves embedded panels unless the test says
+/// otherwise: a free port, for the same reason.
+const DEFAULT_EMBED_ADDR: &str = "127.0.0.1:0";
+
 /// The update manifest address every app under test gets unless the test gives its own:
 /// nothing listens there, and release builds refuse plain http before connecting anyway.
 const DEAD_UPDATE_URL: &str = "http://127.0.0.1:9/no-updates-in-tests.json";
@@ -152,6 +156,28 @@ pub fn start_simulator_with(port: u16, scenario: &str, options: &[&std::ffi::OsS
     let mut child = GroupChild::spawn(&mut command).expect("start mossy-bridge-sim");
     child.wait_for_line("listening on");
     child
+}
+
+/// Starts the release app directly (no WebDriver) with `MOSSY_LIVE_HOME=home`, the bridge at
+/// `bridge_url` and the same test environment [`AppSession`] gives it, plus `env`. Its window
+/// opens on `DISPLAY`; it ends with the returned child.
+pub fn start_app(home: &Path, bridge_url: &str, env: &[(&str, &std::ffi::OsStr)]) -> GroupChild {
+    assert!(
+        std::env::var_os("DISPLAY").is_some(),
+        "DISPLAY is not set: start Xvfb (scripts/test.sh does) before the app tests"
+    );
+    let app = release_binary("mossy-live", APP_BIN_ENV);
+    let mut command = Command::new(app);
+    command
+        .env("MOSSY_LIVE_HOME", home)
+        .env("MOSSY_BRIDGE_URL", bridge_url)
+        .env("MOSSY_UPDATE_URL", DEAD_UPDATE_URL)
+        .env("MOSSY_HUB_ADDR", DEFAULT_HUB_ADDR)
+        .env("MOSSY_EMBED_ADDR", DEFAULT_EMBED_ADDR)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    GroupChild::spawn(&mut command).expect("start mossy-live")
 }
 
 /// One running app under WebDriver, with its own home folder and bridge address.
@@ -306,6 +332,8 @@ impl AppSession {
             // Port 0: every app's collaboration hub gets its own free port, so parallel tests
             // never compete for the default one. A test may name an address in `env`.
             .env("MOSSY_HUB_ADDR", DEFAULT_HUB_ADDR)
+            // The same for the server of embedded panels.
+            .env("MOSSY_EMBED_ADDR", DEFAULT_EMBED_ADDR)
             // tauri-driver starts the app, which inherits its environment.
             .envs(env.iter().copied())
             .stdin(Stdio::null());

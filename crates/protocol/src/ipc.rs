@@ -229,6 +229,9 @@ pub enum ErrorCode {
     Internal,
     /// A file changed on disk since it was opened; saving again with `overwrite` replaces it.
     ChangedOnDisk,
+    /// The command needs the Mossy Live window (a native dialog, the clipboard, the updater)
+    /// and the panel is embedded in Mossy's window.
+    NotAvailable,
 }
 
 /// A command failure as the frontend receives it.
@@ -267,6 +270,7 @@ mod tests {
             ErrorCode::NotFound,
             ErrorCode::Internal,
             ErrorCode::ChangedOnDisk,
+            ErrorCode::NotAvailable,
         ] {
             round_trip(&IpcError {
                 code,

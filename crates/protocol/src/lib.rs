@@ -15,6 +15,8 @@ pub mod assets;
 pub mod bridge;
 pub mod build;
 pub mod editor;
+// Panels served to Mossy's own window over loopback HTTP, with a WebSocket for IPC.
+pub mod embed;
 pub mod ipc;
 pub mod panel;
 pub mod previews;

@@ -5,7 +5,8 @@ use mossy_protocol::updates::{UpdateCheck, UpdateProgress, commands};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use super::{call, log_error, new_channel, set, tauri_invoke, to_ipc_error};
+use super::transport::{embedded, tauri_invoke};
+use super::{call, log_error, new_channel, set, to_ipc_error};
 
 /// What the update server offers: the start-up check's answer (`fresh` false, waiting for it
 /// if it still runs) or a new check's (`fresh` true). A failed check is an answer too
@@ -24,6 +25,13 @@ pub async fn update_check(fresh: bool) -> Result<UpdateCheck, IpcError> {
 pub async fn update_install(
     mut on_progress: impl FnMut(UpdateProgress) + 'static,
 ) -> Result<(), IpcError> {
+    if embedded() {
+        // Installing restarts the app; only its own window may ask for that.
+        return Err(IpcError {
+            code: mossy_protocol::ipc::ErrorCode::NotAvailable,
+            message: "Updates are installed from Mossy Live's own window.".to_owned(),
+        });
+    }
     let on_message = Closure::<dyn FnMut(JsValue)>::new(move |message: JsValue| {
         match serde_wasm_bindgen::from_value::<UpdateProgress>(message) {
             Ok(progress) => on_progress(progress),
