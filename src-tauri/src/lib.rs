@@ -20,6 +20,8 @@ mod services;
 // The Settings page: settings, logs folder and diagnostics.
 mod settings_page;
 mod streams;
+// The tray icon: bridge state, open any panel, quit.
+mod tray;
 // Signed self-update: check on start and on demand, download, verify, install, restart.
 mod updates;
 // Panel windows, single instance, deep links and remembered window sizes.
@@ -69,6 +71,7 @@ pub fn run() {
             notify::setup(app, dirs.settings_file());
             windows::setup(app, &args, &dirs)?;
             updates::setup(app);
+            tray::setup(app);
             Ok(())
         })
         .on_window_event(windows::on_window_event)
@@ -103,6 +106,7 @@ pub fn run() {
             assets::commands::assets_roots,
             assets::commands::assets_page,
             assets::commands::assets_count,
+            assets::commands::assets_focus,
             assets::commands::asset_details,
             assets::commands::open_asset_folder,
             assets::previews::subscribe_previews,
