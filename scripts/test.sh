@@ -13,10 +13,11 @@ cargo fmt --all -- --check
 echo "test: clippy"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 
-# The core's Windows code (job objects for build cancel, console-less children) is
-# checked for the Windows target too; the whole app's Windows build is a delivery task.
-echo "test: clippy for x86_64-pc-windows-gnu (core)"
-cargo clippy --locked --target x86_64-pc-windows-gnu -p mossy-core -- -D warnings
+# The app is compiled and linted for Windows too (job objects for build cancel,
+# console-less children, the tray, the WebView2 shell); the installer itself is made on a
+# Windows runner (.github/workflows/windows-installer.yml, see README "Installers").
+echo "test: clippy for x86_64-pc-windows-gnu (the app and its crates)"
+cargo clippy --locked --target x86_64-pc-windows-gnu -p mossy-live -p mossy-core -- -D warnings
 
 # Also the signed test packages of the updater test (tests/tests/updater_deb.rs).
 bash scripts/build.sh --update-test-bundles

@@ -11,9 +11,9 @@
 //! Thumbnails never cross IPC ([`scheme`]). The page points `<img>` elements at `thumb://`
 //! URLs holding the percent-encoded absolute path; the scheme handler checks the path lies
 //! inside a chosen folder (after resolving links and `..`), then hands the work to a small
-//! pool of threads that make or reuse the cached PNG. The pool takes the newest request
-//! first: the page asks for what has just scrolled into view, so that is what gets decoded
-//! first. The same scheme serves the images of preview requests ([`previews`]) from the
+//! pool of threads that make or reuse the cached PNG. The page tells the pool which files
+//! it shows, middle of the view first ([`commands::assets_focus`]); the pool makes those
+//! first and the rest newest request first. The same scheme serves the images of preview requests ([`previews`]) from the
 //! app's own copies.
 
 pub mod commands;
@@ -27,6 +27,7 @@ use std::sync::mpsc::channel;
 use anyhow::Context;
 use mossy_assets::index::{self, AssetIndex};
 use mossy_assets::thumb_cache::ThumbCache;
+use mossy_core::settings::Settings;
 use mossy_protocol::assets::{AssetRoot, RootState, THUMB_SCHEME};
 use mossy_protocol::ipc::{ErrorCode, IpcError};
 use tauri::{AppHandle, Manager, State};
@@ -60,14 +61,70 @@ pub struct Assets {
     thumbs: ThumbCache,
     previews: ThumbCache,
     version: Arc<watch::Sender<u64>>,
+    /// Where the chosen folders are kept.
+    settings_file: std::path::PathBuf,
+}
+
+/// Makes the index's folders the ones in the settings file: the user may have edited it.
+/// A folder that is not there now (an unplugged drive) is added when it is back, at the
+/// next start.
+fn match_folders(index: &AssetIndex, folders: &[std::path::PathBuf]) {
+    let roots = match index.roots() {
+        Ok(roots) => roots,
+        Err(err) => {
+            warn!(error = %err, "asset folders not read; settings not applied");
+            return;
+        }
+    };
+    for root in &roots {
+        if !folders.contains(&root.path) {
+            match index.remove_root(&root.path) {
+                Ok(_) => {
+                    info!(root = %root.path.display(), "asset folder removed: not in the settings")
+                }
+                Err(err) => {
+                    warn!(root = %root.path.display(), error = %err, "asset folder not removed")
+                }
+            }
+        }
+    }
+    for folder in folders {
+        if !roots.iter().any(|root| &root.path == folder) {
+            match index.add_root(folder) {
+                Ok(_) => info!(root = %folder.display(), "asset folder added from the settings"),
+                Err(err) => {
+                    warn!(root = %folder.display(), error = %err, "asset folder from the settings not added")
+                }
+            }
+        }
+    }
+}
+
+/// Writes the index's folders into the settings file, so they are there for the next start
+/// and for the user to read.
+fn record_folders(index: &AssetIndex, settings_file: &std::path::Path) {
+    let folders = match index.roots() {
+        Ok(roots) => roots.into_iter().map(|root| root.path).collect(),
+        Err(err) => {
+            warn!(error = %err, "asset folders not read; settings not written");
+            return;
+        }
+    };
+    if let Err(err) = Settings::update(settings_file, |settings| {
+        settings.assets.folders = Some(folders);
+    }) {
+        warn!(error = %err, "asset folders not written to the settings");
+    }
 }
 
 /// Adds what the asset gallery needs to the builder (its URI scheme).
 pub fn register(builder: tauri::Builder<tauri::Wry>) -> tauri::Builder<tauri::Wry> {
     let pool = ThumbPool::start(THUMB_WORKERS);
-    builder.register_asynchronous_uri_scheme_protocol(THUMB_SCHEME, move |ctx, request, reply| {
-        scheme::queue_thumbnail(ctx.app_handle(), &request, reply, &pool);
-    })
+    builder
+        .manage(Arc::clone(&pool))
+        .register_asynchronous_uri_scheme_protocol(THUMB_SCHEME, move |ctx, request, reply| {
+            scheme::queue_thumbnail(ctx.app_handle(), &request, reply, &pool);
+        })
 }
 
 /// Starts the asset index and puts its state in the app's managed state. An index that
@@ -82,6 +139,13 @@ pub fn setup(app: &tauri::App, dirs: &mossy_core::settings::AppDirs) -> anyhow::
         }
     };
     let index = Arc::new(index);
+    let settings_file = dirs.settings_file();
+    match Settings::load(&settings_file).map(|settings| settings.assets.folders) {
+        Ok(Some(folders)) => match_folders(&index, &folders),
+        // Folders chosen before they were kept in the settings: write them there now.
+        Ok(None) => record_folders(&index, &settings_file),
+        Err(err) => warn!(error = %err, "settings unreadable; asset folders as the index has them"),
+    }
     if let Some(list) = std::env::var_os(DIRS_ENV) {
         for dir in std::env::split_paths(&list).filter(|dir| !dir.as_os_str().is_empty()) {
             match index.add_root(&dir) {
@@ -119,11 +183,17 @@ pub fn setup(app: &tauri::App, dirs: &mossy_core::settings::AppDirs) -> anyhow::
         thumbs,
         previews,
         version,
+        settings_file,
     });
     previews::setup(app, dirs);
     Ok(())
 }
 impl Assets {
+    /// Keeps the chosen folders in the settings file after the user changed them.
+    fn record_folders(&self) {
+        record_folders(&self.index, &self.settings_file);
+    }
+
     /// Tells every open panel the index changed.
     fn bump(&self) {
         bump(&self.version);
@@ -225,5 +295,31 @@ mod tests {
         index.add_root(&root).expect("add root");
         index.rescan(&root).expect("scan");
         (outer, root, index)
+    }
+
+    #[test]
+    fn the_settings_file_decides_the_folders_and_records_them() {
+        let (outer, root, index) = gallery();
+        let other = outer.path().join("Other ü");
+        std::fs::create_dir_all(&other).expect("other folder");
+        let settings_file = outer.path().join("config").join("settings.toml");
+
+        // No folders in the file yet: the index's go there.
+        record_folders(&index, &settings_file);
+        let kept = Settings::load(&settings_file)
+            .expect("settings")
+            .assets
+            .folders;
+        assert_eq!(kept, Some(vec![root.clone()]));
+
+        // The user edited the file: the index follows it.
+        match_folders(&index, std::slice::from_ref(&other));
+        let roots: Vec<PathBuf> = index
+            .roots()
+            .expect("roots")
+            .into_iter()
+            .map(|r| r.path)
+            .collect();
+        assert_eq!(roots, [other]);
     }
 }

@@ -22,6 +22,8 @@ mod services;
 // The Settings page: settings, logs folder and diagnostics.
 mod settings_page;
 mod streams;
+// The tray icon: bridge state, open any panel, quit.
+mod tray;
 // Signed self-update: check on start and on demand, download, verify, install, restart.
 mod updates;
 // Panel windows, single instance, deep links and remembered window sizes.
@@ -72,6 +74,7 @@ pub fn run() {
             windows::setup(app, &args, &dirs)?;
             updates::setup(app);
             embed::setup(app, &dirs);
+            tray::setup(app);
             Ok(())
         })
         .on_window_event(windows::on_window_event)
@@ -106,6 +109,7 @@ pub fn run() {
             assets::commands::assets_roots,
             assets::commands::assets_page,
             assets::commands::assets_count,
+            assets::commands::assets_focus,
             assets::commands::asset_details,
             assets::commands::open_asset_folder,
             assets::previews::subscribe_previews,

@@ -33,6 +33,8 @@ const IN_MEMORY_FEED: &str = ":memory:";
 pub struct Services {
     /// The event bus, for states that start after the services (preview requests).
     pub bus: Bus,
+    /// The tool table (built-in tools and the user's extras), for display names.
+    pub tools: Arc<ToolTable>,
     /// The bridge client.
     pub bridge: BridgeHandle,
     /// The tool monitor's state.
@@ -84,7 +86,7 @@ pub fn start(args: &Args, dirs: &AppDirs) -> anyhow::Result<Services> {
     let _entered = runtime.inner().enter();
     let tool_monitor = ToolMonitor::spawn(Arc::clone(&table), store, &bus)
         .context("could not start the tool monitor")?;
-    let poller = match spawn_process_poller(table, bus.clone()) {
+    let poller = match spawn_process_poller(Arc::clone(&table), bus.clone()) {
         Ok(poller) => Some(poller),
         Err(err) => {
             error!(error = %err, "cannot read the process list; only Mossy's reports will show");
@@ -104,6 +106,7 @@ pub fn start(args: &Args, dirs: &AppDirs) -> anyhow::Result<Services> {
 
     Ok(Services {
         bus,
+        tools: table,
         bridge,
         tool_monitor,
         builds,

@@ -209,6 +209,62 @@ fn finds_tools_by_exact_name_and_reports_each_exit() {
     }
 }
 
+// Windows Error Reporting is stood in for by a shell script named `WerFault.exe`: the
+// poller knows the reporter by its process name (a script's process takes the script's
+// name) and reads the crashed pid from its command line, as it does on Windows.
+#[test]
+fn a_crash_reporter_naming_a_tool_is_one_crash_of_that_tool() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let folder = tool_folder(dir.path(), &["CreationKit.exe", "blender"]);
+    let reporter = folder.join("WerFault.exe");
+    std::fs::write(&reporter, "#!/bin/sh\nread _\n").expect("write reporter");
+    std::fs::set_permissions(
+        &reporter,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("make reporter executable");
+    let report_on = |pid: u32| {
+        let mut command = Command::new(&reporter);
+        command
+            .args(["-u", "-p", &pid.to_string(), "-s", "812"])
+            .stdin(std::process::Stdio::piped());
+        command
+    };
+
+    let mut children = Children::default();
+    let kit = children.start(Command::new(folder.join("CreationKit.exe")).arg("30"));
+    let blender = children.start(Command::new(folder.join("blender")).arg("30"));
+    let mut poller = poller();
+    let started = poller.poll_once();
+    let memory = memory_of(&started, kit);
+
+    // A report about a process that is not a tool, and one about the Creation Kit.
+    children.start(&mut report_on(std::process::id()));
+    children.start(&mut report_on(kit));
+    let crashes_in = |events: Vec<BusEvent>| -> Vec<ToolProcess> {
+        events
+            .into_iter()
+            .filter_map(|event| match event {
+                BusEvent::ToolCrashed { process, .. } => Some(process),
+                _ => None,
+            })
+            .collect()
+    };
+    let crashes = crashes_in(poller.poll_once());
+    assert_eq!(
+        crashes,
+        [ToolProcess {
+            memory_bytes: crashes.first().map_or(memory, |p| p.memory_bytes),
+            ..tool_process("creation-kit", kit, "CreationKit.exe", memory)
+        }]
+    );
+
+    // A second report about the same crash is not a second crash; Blender never crashed.
+    children.start(&mut report_on(kit));
+    assert_eq!(crashes_in(poller.poll_once()), []);
+    assert!(poller.running().iter().any(|p| p.pid == blender));
+}
+
 #[test]
 fn short_lived_loader_gives_a_start_then_an_exit() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -35,6 +35,15 @@ pub enum BusEvent {
         /// When the poller noticed it gone, in Unix ms (the OS does not say when).
         noticed_at_ms: i64,
     },
+    /// The operating system's crash reporter started for a running tool's process: Windows
+    /// Error Reporting (`WerFault.exe -p <pid>`) holds a process that crashed or hung. The
+    /// process usually stays in the list until the user closes the report.
+    ToolCrashed {
+        /// The tool process the report is about.
+        process: ToolProcess,
+        /// When the poller saw the reporter, in Unix ms.
+        noticed_at_ms: i64,
+    },
     /// The poller finished a poll in which some tool process started, exited or changed
     /// memory (and every ten polls regardless, so a lagging subscriber catches up).
     ToolsPolled {

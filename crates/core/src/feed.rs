@@ -243,18 +243,14 @@ fn kind_text(kind: FeedKind) -> &'static str {
         FeedKind::Exited => "exited",
         FeedKind::Reported => "reported",
         FeedKind::ReportedExited => "reported_exited",
+        FeedKind::Crashed => "crashed",
     }
 }
 
 fn kind_from_text(text: &str) -> Option<FeedKind> {
-    [
-        FeedKind::Started,
-        FeedKind::Exited,
-        FeedKind::Reported,
-        FeedKind::ReportedExited,
-    ]
-    .into_iter()
-    .find(|kind| kind_text(*kind) == text)
+    FeedKind::ALL
+        .into_iter()
+        .find(|kind| kind_text(*kind) == text)
 }
 
 #[cfg(test)]

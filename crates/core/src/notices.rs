@@ -1,8 +1,10 @@
-//! What the desktop notifications say: which builds just ended, and the words for each.
+//! What the desktop notifications say: which builds just ended, which tool crashed, and the
+//! words for each.
 //!
 //! The app shell watches the Build panel's updates, asks [`EndedBuilds::update`] which
-//! builds ended since the last update, and shows one notification for each (unless an app
-//! window has the focus, or the user turned build notifications off).
+//! builds ended since the last update, and shows one notification for each; it shows
+//! [`crash_notice`] for each tool crash the process poller sees. Neither shows while an app
+//! window has the focus or when the user turned that kind off.
 
 use std::collections::HashSet;
 
@@ -50,6 +52,16 @@ impl EndedBuilds {
     }
 }
 
+/// The notice for a tool whose process the operating system reported as crashed.
+pub fn crash_notice(tool_name: &str, exe: &str, pid: u32) -> Notice {
+    Notice {
+        title: format!("{tool_name} stopped working"),
+        body: format!(
+            "Windows reported a crash of {exe} (pid {pid}); work not saved in it may be lost."
+        ),
+    }
+}
+
 fn notice_for(build: &BuildSummary) -> Option<Notice> {
     let title = match build.status {
         BuildStatus::Succeeded => "Build finished",
@@ -92,6 +104,19 @@ mod tests {
             warnings: 1,
             lines: 10,
         }
+    }
+
+    #[test]
+    fn a_crash_notice_names_the_tool_and_its_process() {
+        assert_eq!(
+            crash_notice("Creation Kit", "CreationKit.exe", 4242),
+            Notice {
+                title: "Creation Kit stopped working".into(),
+                body: "Windows reported a crash of CreationKit.exe (pid 4242); work not saved \
+                       in it may be lost."
+                    .into(),
+            }
+        );
     }
 
     #[test]

@@ -78,6 +78,19 @@ pub struct Settings {
     pub editor: EditorSettings,
     /// Desktop notifications.
     pub notifications: NotificationSettings,
+    /// The Assets panel.
+    pub assets: AssetSettings,
+}
+
+/// The Assets panel's settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssetSettings {
+    /// The folders the gallery indexes and watches, as the user chose them. `None` until the
+    /// app first writes them: a file from before they were kept here leaves the folders
+    /// already in the index as they are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub folders: Option<Vec<PathBuf>>,
 }
 
 /// The collaborative editor: which hub to join and as whom.
@@ -99,7 +112,7 @@ pub struct EditorSettings {
 pub struct NotificationSettings {
     /// A build finished or failed.
     pub builds: bool,
-    /// A monitored tool exited unexpectedly.
+    /// A monitored tool crashed (the operating system's crash reporter took hold of it).
     pub tool_exits: bool,
 }
 
@@ -176,6 +189,14 @@ impl Settings {
             path: path.to_owned(),
             source: Box::new(source),
         })
+    }
+
+    /// Loads the file, changes it with `change` and writes it back. A file that cannot be
+    /// read is left as it is, since writing over it would lose whatever the user had in it.
+    pub fn update(path: &Path, change: impl FnOnce(&mut Settings)) -> Result<(), SettingsError> {
+        let mut settings = Self::load(path)?;
+        change(&mut settings);
+        settings.save(path)
     }
 
     /// Writes the settings file whole: to a temporary file beside it, then renamed over it,
@@ -295,7 +316,44 @@ executables = ["CapricaGui"]
                 builds: BuildSettings::default(),
                 editor: EditorSettings::default(),
                 notifications: NotificationSettings::default(),
+                assets: AssetSettings::default(),
             }
+        );
+    }
+
+    #[test]
+    fn asset_folders_are_absent_until_written_then_kept_with_awkward_names() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(SETTINGS_FILE);
+        std::fs::write(&path, "[bridge]\nenabled = false\n").expect("write");
+        assert_eq!(Settings::load(&path).expect("loads").assets.folders, None);
+
+        let folders = vec![
+            PathBuf::from("/mods/Mod #1 ü"),
+            PathBuf::from(r"D:\MO2\overwrite"),
+        ];
+        Settings::update(&path, |settings| {
+            settings.assets.folders = Some(folders.clone());
+        })
+        .expect("update");
+        let settings = Settings::load(&path).expect("loads");
+        assert_eq!(settings.assets.folders, Some(folders));
+        assert!(!settings.bridge.enabled, "the rest of the file is kept");
+    }
+
+    #[test]
+    fn update_leaves_an_unreadable_file_alone() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(SETTINGS_FILE);
+        std::fs::write(&path, "[bridge\nbroken").expect("write");
+        let result = Settings::update(&path, |settings| settings.bridge.enabled = false);
+        assert!(
+            matches!(result, Err(SettingsError::Parse { .. })),
+            "{result:?}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read"),
+            "[bridge\nbroken"
         );
     }
 

@@ -15,6 +15,7 @@
 pub mod poller;
 
 mod builtin;
+mod crash_reports;
 mod process_name;
 
 use std::collections::HashMap;

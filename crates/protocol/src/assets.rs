@@ -30,6 +30,24 @@ pub mod commands {
     pub const ASSET_DETAILS: &str = "asset_details";
     /// Opens the folder holding a file in the system's file manager; takes `{ path }`.
     pub const OPEN_ASSET_FOLDER: &str = "open_asset_folder";
+    /// The files the grid shows, nearest the middle of its view first, so their thumbnails
+    /// are made first; takes `{ paths }` (at most [`super::MAX_FOCUS`]).
+    pub const ASSETS_FOCUS: &str = "assets_focus";
+}
+
+/// Most paths one focus message carries; a tall screen of small cards is about 120.
+pub const MAX_FOCUS: usize = 512;
+
+/// The card positions in `cards` (a grid `cols` wide), nearest the middle row first and
+/// left to right within a row: the order the user's eye finds them in.
+pub fn nearest_first(cards: std::ops::Range<usize>, cols: usize) -> Vec<usize> {
+    let cols = cols.max(1);
+    let (first_row, last_row) = (cards.start / cols, cards.end.saturating_sub(1) / cols);
+    // Twice the middle, to keep half rows exact in integers.
+    let middle2 = first_row + last_row;
+    let mut positions: Vec<usize> = cards.collect();
+    positions.sort_by_key(|position| ((position / cols * 2).abs_diff(middle2), *position));
+    positions
 }
 
 /// The URI scheme that serves thumbnails.
@@ -265,6 +283,19 @@ pub struct ArchiveDetails {
 mod tests {
     use super::*;
     use crate::tests::round_trip;
+
+    #[test]
+    fn nearest_first_starts_in_the_middle_rows() {
+        // Rows 0..=3 of a 3-wide grid: the middle is between rows 1 and 2.
+        assert_eq!(
+            nearest_first(0..12, 3),
+            [3, 4, 5, 6, 7, 8, 0, 1, 2, 9, 10, 11]
+        );
+        // A last row only partly filled, an odd number of rows.
+        assert_eq!(nearest_first(3..11, 3), [6, 7, 8, 3, 4, 5, 9, 10]);
+        assert_eq!(nearest_first(0..0, 3), Vec::<usize>::new());
+        assert_eq!(nearest_first(0..2, 0), [0, 1]);
+    }
 
     #[test]
     fn every_assets_enum_round_trips() {

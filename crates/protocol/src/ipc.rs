@@ -132,6 +132,20 @@ pub enum FeedKind {
     Reported,
     /// Mossy reported the tool exited.
     ReportedExited,
+    /// The operating system's crash reporter (Windows Error Reporting) took hold of the
+    /// process: it crashed or hung, and its unsaved work may be lost.
+    Crashed,
+}
+
+impl FeedKind {
+    /// Every kind.
+    pub const ALL: [FeedKind; 5] = [
+        FeedKind::Started,
+        FeedKind::Exited,
+        FeedKind::Reported,
+        FeedKind::ReportedExited,
+        FeedKind::Crashed,
+    ];
 }
 
 /// One line of the tool monitor's activity feed.
@@ -253,12 +267,7 @@ mod tests {
         for source in [ToolSource::ProcessList, ToolSource::Mossy] {
             round_trip(&source);
         }
-        for kind in [
-            FeedKind::Started,
-            FeedKind::Exited,
-            FeedKind::Reported,
-            FeedKind::ReportedExited,
-        ] {
+        for kind in FeedKind::ALL {
             round_trip(&kind);
         }
         round_trip(&FileFilter {

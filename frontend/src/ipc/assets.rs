@@ -62,6 +62,16 @@ pub async fn assets_count(filter: &AssetFilter) -> Result<u64, IpcError> {
     call(commands::ASSETS_COUNT, &Args { filter }).await
 }
 
+/// Tells the backend which files the grid shows, nearest the middle of the view first, so
+/// their thumbnails are made first.
+pub async fn assets_focus(paths: &[String]) -> Result<(), IpcError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        paths: &'a [String],
+    }
+    call(commands::ASSETS_FOCUS, &Args { paths }).await
+}
+
 /// One file with its header details.
 pub async fn asset_details(path: &str) -> Result<AssetItem, IpcError> {
     call(commands::ASSET_DETAILS, &PathArgs { path }).await

@@ -229,7 +229,7 @@ fn SettingsBody(loaded: Loaded) -> impl IntoView {
                 <input id="settings-notify-tool-exits" type="checkbox"
                     prop:checked=move || notify_tool_exits.get()
                     on:change=move |ev| notify_tool_exits.set(event_target_checked(&ev)) />
-                "When a monitored tool exits unexpectedly"
+                "When a monitored tool crashes"
             </label>
         </section>
 

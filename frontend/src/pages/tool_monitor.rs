@@ -207,6 +207,7 @@ fn feed_row(entry: FeedEntry) -> impl IntoView {
         FeedKind::Exited => ("exited", "exited"),
         FeedKind::Reported => ("reported", "reported by Mossy"),
         FeedKind::ReportedExited => ("reported-exited", "exited (Mossy)"),
+        FeedKind::Crashed => ("crashed", "stopped working"),
     };
     let detail = match (entry.pid, &entry.exe) {
         (Some(pid), Some(exe)) => format!("{exe} · pid {pid}"),

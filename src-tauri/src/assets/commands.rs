@@ -7,7 +7,7 @@ use std::time::Duration;
 use mossy_assets::index::{self, AssetIndex};
 use mossy_assets::kind::AssetKind as FileKind;
 use mossy_protocol::assets::{
-    AssetFilter, AssetItem, AssetKind, AssetRoot, AssetsUpdate, RootState,
+    AssetFilter, AssetItem, AssetKind, AssetRoot, AssetsUpdate, MAX_FOCUS, RootState,
 };
 use mossy_protocol::ipc::{ErrorCode, IpcError, SubscriptionId};
 use tauri::ipc::Channel;
@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use tracing::{info, instrument};
 
 use super::details::{store_details, to_item};
-use super::scheme::inside_roots;
+use super::scheme::{ThumbPool, inside_roots};
 use super::{assets_of, index_error, invalid, on_index, roots_of};
 use crate::services::Services;
 
@@ -59,6 +59,7 @@ pub async fn assets_add_folder(app: AppHandle, path: String) -> Result<Vec<Asset
         add_folder(index, Path::new(path.trim()))
     })
     .await?;
+    assets.record_folders();
     assets.bump();
     Ok(added
         .into_iter()
@@ -126,6 +127,7 @@ pub async fn assets_remove_folder(app: AppHandle, path: String) -> Result<(), Ip
             message: "That folder is not in the gallery any more.".into(),
         });
     }
+    assets.record_folders();
     assets.bump();
     Ok(())
 }
@@ -156,6 +158,19 @@ pub async fn assets_page(
         Ok(records.into_iter().map(to_item).collect())
     })
     .await
+}
+
+/// Tells the thumbnail pool which files the grid shows, nearest the middle of its view
+/// first; their thumbnails are made before any other.
+#[tauri::command]
+pub fn assets_focus(pool: State<'_, Arc<ThumbPool>>, paths: Vec<String>) {
+    pool.focus(
+        paths
+            .into_iter()
+            .take(MAX_FOCUS)
+            .map(PathBuf::from)
+            .collect(),
+    );
 }
 
 /// How many files match `filter`.

@@ -1,6 +1,7 @@
 //! The `thumb://` scheme: thumbnails of files inside the chosen folders, made on a small
 //! pool of threads, and the images of preview requests from the app's own copies.
 
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -84,7 +85,8 @@ pub(super) fn queue_thumbnail(
         let requests = app
             .try_state::<PreviewRequests>()
             .map(|r| r.inner().clone());
-        pool.push(Box::new(move || {
+        // The user asked for these images a moment ago: they go before any thumbnail.
+        pool.push(Job::urgent(move || {
             reply.respond(previews::image_response(requests.as_ref(), &image));
         }));
         return;
@@ -111,7 +113,8 @@ pub(super) fn queue_thumbnail(
         assets.thumbs.clone()
     };
     let index = Arc::clone(&assets.index);
-    pool.push(Box::new(move || {
+    let key = path.clone();
+    pool.push(Job::for_file(key, move || {
         reply.respond(thumbnail_response(&index, &cache, &path));
     }));
 }
@@ -165,14 +168,64 @@ pub(super) fn plain(status: StatusCode, text: &str) -> Response<Vec<u8>> {
         .unwrap_or_else(|_| Response::new(Vec::new()))
 }
 
-type ThumbJob = Box<dyn FnOnce() + Send>;
+/// One piece of work for the pool: a thumbnail of a file, or something more urgent.
+pub(super) struct Job {
+    /// The file the thumbnail is of; `None` for work that goes first.
+    file: Option<PathBuf>,
+    work: Box<dyn FnOnce() + Send>,
+}
 
-/// A fixed set of threads taking thumbnail jobs newest first.
-// TODO(assets): newest first approximates "nearest the viewport first"; a true order needs
-// the page to send its visible range with each request, and old requests for rows scrolled
-// far away are still made (they are cached for when the user scrolls back).
-pub(super) struct ThumbPool {
-    queue: Mutex<Vec<ThumbJob>>,
+impl Job {
+    fn for_file(file: PathBuf, work: impl FnOnce() + Send + 'static) -> Self {
+        Self {
+            file: Some(file),
+            work: Box::new(work),
+        }
+    }
+
+    fn urgent(work: impl FnOnce() + Send + 'static) -> Self {
+        Self {
+            file: None,
+            work: Box::new(work),
+        }
+    }
+}
+
+/// Waiting jobs and the page's view, which orders them.
+#[derive(Default)]
+struct Queue {
+    /// In arrival order.
+    jobs: Vec<Job>,
+    /// Files the page shows or is about to, nearest the middle of its view first, by rank.
+    focus: HashMap<PathBuf, usize>,
+}
+
+impl Queue {
+    /// The job to run next: urgent work, then the file nearest the view, then, for files
+    /// the page no longer shows, the newest request first (the page asked for it last, so
+    /// it is most likely near where the user is going).
+    fn pop(&mut self) -> Option<Job> {
+        let rank = |job: &Job| match &job.file {
+            None => Some(0),
+            Some(file) => self.focus.get(file).map(|rank| rank + 1),
+        };
+        let chosen = self
+            .jobs
+            .iter()
+            .enumerate()
+            .filter_map(|(at, job)| rank(job).map(|rank| (rank, at)))
+            .min_by_key(|(rank, at)| (*rank, std::cmp::Reverse(*at)))
+            .map(|(_, at)| at)
+            .or_else(|| self.jobs.len().checked_sub(1))?;
+        Some(self.jobs.remove(chosen))
+    }
+}
+
+/// A fixed set of threads making thumbnails, nearest the page's view first (see
+/// [`ThumbPool::focus`]). Requests for rows scrolled far away are still made, last: they are
+/// cached for when the user scrolls back.
+pub(crate) struct ThumbPool {
+    queue: Mutex<Queue>,
     ready: Condvar,
     /// Threads that started; when none could, jobs run on the caller's thread.
     running: AtomicUsize,
@@ -181,7 +234,7 @@ pub(super) struct ThumbPool {
 impl ThumbPool {
     pub(super) fn start(workers: usize) -> Arc<Self> {
         let pool = Arc::new(Self {
-            queue: Mutex::new(Vec::new()),
+            queue: Mutex::new(Queue::default()),
             ready: Condvar::new(),
             running: AtomicUsize::new(0),
         });
@@ -200,12 +253,21 @@ impl ThumbPool {
         pool
     }
 
-    fn push(&self, job: ThumbJob) {
+    /// Tells the pool which files the page shows, nearest the middle of its view first.
+    pub(crate) fn focus(&self, files: Vec<PathBuf>) {
+        self.lock().focus = files
+            .into_iter()
+            .enumerate()
+            .map(|(rank, file)| (file, rank))
+            .collect();
+    }
+
+    fn push(&self, job: Job) {
         if self.running.load(Ordering::Relaxed) == 0 {
-            job();
+            (job.work)();
             return;
         }
-        self.lock().push(job);
+        self.lock().jobs.push(job);
         self.ready.notify_one();
     }
 
@@ -223,11 +285,11 @@ impl ThumbPool {
                         .unwrap_or_else(PoisonError::into_inner);
                 }
             };
-            job();
+            (job.work)();
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<ThumbJob>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
         self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -236,6 +298,35 @@ impl ThumbPool {
 mod tests {
     use super::*;
     use crate::assets::tests::gallery;
+
+    #[test]
+    fn the_queue_runs_urgent_work_then_the_view_nearest_first_then_the_newest() {
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let job = |name: &'static str| {
+            let order = Arc::clone(&order);
+            let work = move || order.lock().expect("order").push(name);
+            if name == "urgent" {
+                Job::urgent(work)
+            } else {
+                Job::for_file(PathBuf::from(format!("/m/{name}.dds")), work)
+            }
+        };
+        let mut queue = Queue::default();
+        for name in ["old", "far", "edge", "urgent", "middle", "newest"] {
+            queue.jobs.push(job(name));
+        }
+        queue.focus = [("/m/middle.dds", 0), ("/m/edge.dds", 1)]
+            .into_iter()
+            .map(|(file, rank)| (PathBuf::from(file), rank))
+            .collect();
+        while let Some(next) = queue.pop() {
+            (next.work)();
+        }
+        assert_eq!(
+            *order.lock().expect("order"),
+            ["urgent", "middle", "edge", "newest", "far", "old"]
+        );
+    }
 
     #[test]
     fn url_paths_decode_awkward_names() {

@@ -33,7 +33,7 @@ use super::runner::{BuildRunner, BuildSink, CancelHandle};
 use super::{BuildEvent, BuildTracker};
 use crate::bus::{Bus, BusEvent};
 use crate::clock::now_ms;
-use crate::settings::Settings;
+use crate::settings::{Settings, SettingsError};
 
 /// Builds listed in each update; older ones stay in the history file.
 pub const HISTORY_SHOWN: usize = 50;
@@ -554,15 +554,12 @@ impl BuildCenter {
 
     fn store_profiles(&self, profiles: Vec<BuildProfile>) -> Result<(), CenterError> {
         let path = &self.shared.config.settings_file;
-        // A settings file that cannot be read is left as it is: overwriting it would lose
-        // whatever the user had in it.
-        let mut settings = Settings::load(path).map_err(|err| {
-            CenterError::Settings(format!("{err}; fix or remove that file first"))
-        })?;
-        settings.builds.profiles = profiles.clone();
-        settings
-            .save(path)
-            .map_err(|err| CenterError::Settings(err.to_string()))?;
+        Settings::update(path, |settings| settings.builds.profiles = profiles.clone()).map_err(
+            |err| match err {
+                SettingsError::Write { .. } => CenterError::Settings(err.to_string()),
+                _ => CenterError::Settings(format!("{err}; fix or remove that file first")),
+            },
+        )?;
         self.shared.lock().profiles = profiles;
         self.shared.changed();
         Ok(())

@@ -79,6 +79,14 @@ impl Cards {
                 let entry = self.entry(index, *noticed_at_ms, FeedKind::Exited, process);
                 (true, vec![entry])
             }
+            BusEvent::ToolCrashed {
+                process,
+                noticed_at_ms,
+            } => {
+                let index = self.card_for_process(process, table);
+                let entry = self.entry(index, *noticed_at_ms, FeedKind::Crashed, process);
+                (false, vec![entry])
+            }
             BusEvent::ToolsPolled { running } => {
                 (self.replace_instances(running, table), Vec::new())
             }
@@ -304,6 +312,28 @@ mod tests {
             [(FeedKind::Exited, 9_000)]
         );
         assert_eq!(card(&cards, "blender").instances, [instance(&late)]);
+    }
+
+    #[test]
+    fn a_crash_is_logged_and_leaves_the_instance_until_it_exits() {
+        let table = ToolTable::builtin();
+        let mut cards = Cards::new(&table);
+        let kit = process("creation-kit", 40, 1_000);
+        cards.apply(&BusEvent::ToolStarted(kit.clone()), &table);
+        let crashed = BusEvent::ToolCrashed {
+            process: kit.clone(),
+            noticed_at_ms: 5_000,
+        };
+        let (changed, entries) = cards.apply(&crashed, &table);
+        assert!(!changed);
+        assert_eq!(
+            entries
+                .iter()
+                .map(|e| (e.kind, e.at_ms, e.pid))
+                .collect::<Vec<_>>(),
+            [(FeedKind::Crashed, 5_000, Some(40))]
+        );
+        assert_eq!(card(&cards, "creation-kit").instances, [instance(&kit)]);
     }
 
     #[test]

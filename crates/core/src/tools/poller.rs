@@ -15,6 +15,9 @@
 //! follows; it also goes out every ten polls regardless, so a subscriber that missed events
 //! catches up.
 //!
+//! A crash reporter naming a running tool's pid (see the `crash_reports` module) is a
+//! [`BusEvent::ToolCrashed`], once per tool process, after that poll's other events.
+//!
 //! [`spawn_process_poller`] runs the poller on its own thread every [`POLL_INTERVAL`] and
 //! publishes on the bus until its [`PollerHandle`] is dropped.
 
@@ -28,6 +31,7 @@ use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
 use tracing::{debug, info, trace, warn};
 
 use super::ToolTable;
+use super::crash_reports::{is_crash_reporter, reported_pid};
 use super::process_name::{is_live_user_process, may_hold_tool_in_cmd, tool_process};
 use crate::bus::{Bus, BusEvent, ToolProcess};
 use crate::clock::now_ms;
@@ -81,6 +85,8 @@ pub struct ProcessPoller {
     running: HashMap<u32, ToolProcess>,
     /// Processes (pid, start time in s) whose command line was already asked for.
     cmd_asked: HashSet<(Pid, u64)>,
+    /// Tool processes (pid, start time in ms) already reported as crashed.
+    crashed: HashSet<(u32, i64)>,
     /// Polls since the last [`BusEvent::ToolsPolled`].
     polls_since_published: u32,
     /// Polls so far, choosing the slice of pids read again (Linux).
@@ -98,6 +104,7 @@ impl ProcessPoller {
             system,
             running: HashMap::new(),
             cmd_asked: HashSet::new(),
+            crashed: HashSet::new(),
             polls_since_published: 0,
             #[cfg(target_os = "linux")]
             polls: 0,
@@ -119,19 +126,18 @@ impl ProcessPoller {
 
         let mut current = HashMap::with_capacity(self.running.len());
         let mut needs_cmd = Vec::new();
+        let mut new_reporters = Vec::new();
         for (pid, process) in self.system.processes() {
             if !is_live_user_process(process) {
                 continue;
             }
+            let asked = self.cmd_asked.contains(&(*pid, process.start_time()));
             match tool_process(&self.table, process) {
                 Some(found) => {
                     current.insert(pid.as_u32(), found);
                 }
-                None if may_hold_tool_in_cmd(process)
-                    && !self.cmd_asked.contains(&(*pid, process.start_time())) =>
-                {
-                    needs_cmd.push(*pid);
-                }
+                None if !asked && is_reporter_process(process) => new_reporters.push(*pid),
+                None if !asked && may_hold_tool_in_cmd(process) => needs_cmd.push(*pid),
                 None => {}
             }
         }
@@ -148,7 +154,11 @@ impl ProcessPoller {
             }
         }
 
-        let events = self.diff(current, noticed_at_ms);
+        let mut events = self.diff(current, noticed_at_ms);
+        if !new_reporters.is_empty() {
+            self.read_command_lines(&new_reporters);
+            events.extend(self.crashes(&new_reporters, noticed_at_ms));
+        }
         trace!(
             processes = self.system.processes().len(),
             tools = self.running.len(),
@@ -274,6 +284,33 @@ impl ProcessPoller {
         }
     }
 
+    /// A [`BusEvent::ToolCrashed`] for each running tool that one of these new crash
+    /// reporter processes names and that was not reported before.
+    fn crashes(&mut self, reporters: &[Pid], noticed_at_ms: i64) -> Vec<BusEvent> {
+        let mut events = Vec::new();
+        for reporter in reporters {
+            let Some(pid) = self
+                .system
+                .process(*reporter)
+                .and_then(|process| reported_pid(process.cmd()))
+            else {
+                continue;
+            };
+            let Some(process) = self.running.get(&pid) else {
+                debug!(pid, "a crash report about a process that is not a tool");
+                continue;
+            };
+            if self.crashed.insert((pid, process.started_at_ms)) {
+                info!(tool = process.tool.as_str(), pid, exe = %process.exe, "tool crashed");
+                events.push(BusEvent::ToolCrashed {
+                    process: process.clone(),
+                    noticed_at_ms,
+                });
+            }
+        }
+        events
+    }
+
     fn diff(&mut self, current: HashMap<u32, ToolProcess>, noticed_at_ms: i64) -> Vec<BusEvent> {
         let same_process = |a: &ToolProcess, b: &ToolProcess| {
             a.started_at_ms == b.started_at_ms && a.tool == b.tool && a.exe == b.exe
@@ -324,6 +361,12 @@ impl ProcessPoller {
             events.push(BusEvent::ToolStarted(process));
         }
         self.running = current;
+        let running = &self.running;
+        self.crashed.retain(|(pid, started_at_ms)| {
+            running
+                .get(pid)
+                .is_some_and(|process| process.started_at_ms == *started_at_ms)
+        });
         self.polls_since_published += 1;
         if changed || self.polls_since_published >= RESYNC_EVERY_POLLS {
             self.polls_since_published = 0;
@@ -382,6 +425,15 @@ pub fn spawn_process_poller(table: Arc<ToolTable>, bus: Bus) -> Result<PollerHan
         stop: Some(stop),
         thread: Some(thread),
     })
+}
+
+/// True for Windows Error Reporting, by executable file name or process name.
+fn is_reporter_process(process: &sysinfo::Process) -> bool {
+    process
+        .exe()
+        .and_then(|exe| exe.file_name())
+        .is_some_and(|name| is_crash_reporter(&name.to_string_lossy()))
+        || is_crash_reporter(&process.name().to_string_lossy())
 }
 
 fn sorted(mut processes: Vec<ToolProcess>) -> Vec<ToolProcess> {

@@ -6,7 +6,9 @@ use std::ops::Range;
 use leptos::ev;
 use leptos::html::Div;
 use leptos::prelude::*;
-use mossy_protocol::assets::{AssetDetails, AssetFilter, AssetItem, AssetRoot, RootState};
+use mossy_protocol::assets::{
+    AssetDetails, AssetFilter, AssetItem, AssetRoot, MAX_FOCUS, RootState, nearest_first,
+};
 
 use super::{file_size, kind_label, kind_word, plugin_type, sentence};
 use crate::components::fetched_window::merge_page;
@@ -141,6 +143,32 @@ pub(super) fn Grid(
     Effect::new(move |_| {
         loaded.track();
         fetch();
+    });
+
+    // The thumbnail pool makes what is in view first, from the middle out.
+    let focused = StoredValue::new(Vec::<String>::new());
+    Effect::new(move |_| {
+        let cols = columns.get();
+        let cards = cards_in(range.get(), cols, count.get());
+        let paths: Vec<String> = loaded.with(|l| {
+            nearest_first(cards, cols)
+                .into_iter()
+                .filter_map(|position| l.items.get(&position))
+                .filter(|item| item.kind.has_thumbnail())
+                .take(MAX_FOCUS)
+                .map(|item| item.path.clone())
+                .collect()
+        });
+        if paths.is_empty() || focused.with_value(|sent| *sent == paths) {
+            return;
+        }
+        focused.set_value(paths.clone());
+        leptos::task::spawn_local(async move {
+            // Only an ordering hint: without it thumbnails still come, newest request first.
+            if let Err(err) = ipc::assets_focus(&paths).await {
+                web_sys::console::warn_1(&format!("mossy-live: {}", err.message).into());
+            }
+        });
     });
 
     // A new filter starts at the top, where its newest files are.
