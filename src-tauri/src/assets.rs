@@ -142,8 +142,12 @@ pub fn setup(app: &tauri::App, dirs: &mossy_core::settings::AppDirs) -> anyhow::
     let settings_file = dirs.settings_file();
     match Settings::load(&settings_file).map(|settings| settings.assets.folders) {
         Ok(Some(folders)) => match_folders(&index, &folders),
-        // Folders chosen before they were kept in the settings: write them there now.
-        Ok(None) => record_folders(&index, &settings_file),
+        // Folders chosen before they were kept in the settings: write them there now. With
+        // none, the file is left alone (it may not exist yet, or was just set aside as broken).
+        Ok(None) if index.roots().is_ok_and(|roots| !roots.is_empty()) => {
+            record_folders(&index, &settings_file);
+        }
+        Ok(None) => {}
         Err(err) => warn!(error = %err, "settings unreadable; asset folders as the index has them"),
     }
     if let Some(list) = std::env::var_os(DIRS_ENV) {
