@@ -49,7 +49,10 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::Context;
 use mossy_assets::dds::{DdsHeader, read_dds_header};
 use mossy_tests::e2e::{APP_BIN_ENV, AppSession, free_port, release_binary, workspace_root};
-use mossy_tests::procfs::{clock_ticks, descendants, process_name, tree_cpu_ticks, tree_rss_kib};
+use mossy_tests::procfs::{
+    clock_ticks, descendants, describe, load_average, mib, process_name, tree_cpu_ticks,
+    tree_rss_kib,
+};
 use serde_json::{Value, json};
 
 /// Textures in the first-screen folder.
@@ -642,28 +645,4 @@ fn percentile(sorted: &[f64], share: f64) -> f64 {
     }
     let at = ((sorted.len() - 1) as f64 * share).round() as usize;
     sorted[at.min(sorted.len() - 1)]
-}
-
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
-}
-
-/// `name MiB` pairs, largest first.
-fn describe(breakdown: &HashMap<String, u64>) -> String {
-    let mut pairs: Vec<_> = breakdown.iter().collect();
-    pairs.sort_by_key(|(_, kib)| std::cmp::Reverse(**kib));
-    pairs
-        .iter()
-        .map(|(name, kib)| format!("{name} {:.1} MiB", mib(**kib)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The first three fields of `/proc/loadavg`: what else the machine was doing.
-fn load_average() -> String {
-    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    text.split_whitespace()
-        .take(3)
-        .collect::<Vec<_>>()
-        .join(" ")
 }

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use mossy_tests::e2e::{APP_BIN_ENV, GroupChild, free_port, release_binary};
-use mossy_tests::procfs::{all_pids, clock_ticks, stat_fields, tree_cpu_ticks, tree_rss_kib};
+use mossy_tests::procfs::{all_pids, clock_ticks, mib, stat_fields, tree_cpu_ticks, tree_rss_kib};
 
 /// Time after launch before measuring: the app reads its feed, polls the process list for
 /// the first time (the one expensive poll) and paints; idle means after all that.
@@ -258,10 +258,6 @@ fn stop(child: &mut GroupChild) {
     while group_alive(group) && Instant::now() < deadline {
         std::thread::sleep(LOG_POLL_INTERVAL);
     }
-}
-
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
 }
 
 /// True while any process is in process group `group` (its processes outlive the leader

@@ -29,7 +29,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use mossy_tests::e2e::{AppSession, GroupChild, UI_TIMEOUT, free_port, release_binary};
-use mossy_tests::procfs::{clock_ticks, descendants, process_name, tree_cpu_ticks, tree_rss_kib};
+use mossy_tests::procfs::{
+    clock_ticks, descendants, describe, load_average, mib, process_name, tree_cpu_ticks,
+    tree_rss_kib,
+};
 
 /// Messages a second unless [`RATE_ENV`] says otherwise: the burst the bus and the streams
 /// are sized for.
@@ -348,30 +351,6 @@ async fn read_and_reset(session: &AppSession) -> anyhow::Result<Window> {
 
 fn median(sorted: &[f64]) -> f64 {
     sorted.get(sorted.len() / 2).copied().unwrap_or_default()
-}
-
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
-}
-
-/// `name MiB` pairs, largest first.
-fn describe(breakdown: &HashMap<String, u64>) -> String {
-    let mut pairs: Vec<_> = breakdown.iter().collect();
-    pairs.sort_by_key(|(_, kib)| std::cmp::Reverse(**kib));
-    pairs
-        .iter()
-        .map(|(name, kib)| format!("{name} {:.1} MiB", mib(**kib)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The first three fields of `/proc/loadavg`: what else the machine was doing.
-fn load_average() -> String {
-    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    text.split_whitespace()
-        .take(3)
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// CPU ticks used between two snapshots by the processes named `name`.

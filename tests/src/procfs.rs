@@ -88,3 +88,28 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
     let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
+
+/// Kibibytes as mebibytes, for printing.
+pub fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// `name MiB` pairs of a [`tree_rss_kib`] breakdown, largest first.
+pub fn describe(breakdown: &HashMap<String, u64>) -> String {
+    let mut pairs: Vec<_> = breakdown.iter().collect();
+    pairs.sort_by_key(|(_, kib)| std::cmp::Reverse(**kib));
+    pairs
+        .iter()
+        .map(|(name, kib)| format!("{name} {:.1} MiB", mib(**kib)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The first three fields of `/proc/loadavg`: what else the machine was doing.
+pub fn load_average() -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    text.split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
