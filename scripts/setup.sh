@@ -47,13 +47,16 @@ done
 
 # Installs a cargo tool unless cargo already installed that crate at that version.
 installed_tools=$(cargo install --list)
+tool_build_dir="${TMPDIR:-/tmp}/mossy-live-tool-build"
 cargo_tool() {
   local crate=$1 version=$2 locked=$3
   if grep -qx "$crate v$version:" <<<"$installed_tools"; then
     return 0
   fi
   echo "setup: cargo install $crate $version"
-  cargo install $locked "$crate" --version "$version"
+  # One build folder for every tool: trunk, tauri-cli and tauri-driver share many crates
+  # (tokio, hyper, serde, clap), which are then compiled once instead of once per tool.
+  CARGO_TARGET_DIR="$tool_build_dir" cargo install $locked "$crate" --version "$version"
 }
 
 # wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock, or Trunk tries to
