@@ -190,6 +190,26 @@ pub struct AppSession {
 }
 
 impl AppSession {
+    /// Runs `js` in the page and returns what it returns.
+    pub async fn script(&self, js: &str) -> anyhow::Result<serde_json::Value> {
+        Ok(self.client.execute(js, Vec::new()).await?)
+    }
+
+    /// Polls `js` until it returns `true`, failing with `what` after [`UI_TIMEOUT`].
+    pub async fn wait_until(&self, js: &str, what: &str) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + UI_TIMEOUT;
+        loop {
+            if self.script(js).await? == serde_json::Value::Bool(true) {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting until {what}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Launches the app through tauri-driver with `MOSSY_LIVE_HOME=home` and the bridge at
     /// `bridge_url`, and waits until the page has mounted.
     pub async fn launch(home: &Path, bridge_url: &str) -> anyhow::Result<Self> {

@@ -40,22 +40,6 @@ fn shared_fixtures() -> PathBuf {
 }
 
 /// Reads a value from the page with a script.
-async fn script(app: &AppSession, js: &str) -> anyhow::Result<serde_json::Value> {
-    Ok(app.client.execute(js, Vec::new()).await?)
-}
-
-/// Polls `js` until it returns `true`, failing with `what` after [`UI_TIMEOUT`].
-async fn wait_until(app: &AppSession, js: &str, what: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + UI_TIMEOUT;
-    loop {
-        if script(app, js).await? == serde_json::Value::Bool(true) {
-            return Ok(());
-        }
-        anyhow::ensure!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Loads `url` as an image in the page; its natural width, or 0 when it failed to load.
 async fn image_width(app: &AppSession, url: &str) -> anyhow::Result<u64> {
     let width = app
@@ -132,8 +116,7 @@ async fn assets_panel_shows_thumbnails_details_errors_and_new_files() -> anyhow:
         .await?;
 
     // Every file gets a card, the count says so, and the textures' thumbnails load.
-    wait_until(
-        &app,
+    app.wait_until(
         &format!(
             "return document.querySelectorAll('.asset-card[data-name]').length === {};",
             names.len()
@@ -147,8 +130,7 @@ async fn assets_panel_shows_thumbnails_details_errors_and_new_files() -> anyhow:
         Some(format!("{} files", names.len()))
     );
     let decodable = TEXTURES.len() + 1; // plus Blank.dds from the game fixtures
-    wait_until(
-        &app,
+    app.wait_until(
         &format!(
             "return [...document.querySelectorAll('.asset-card img')] \
                .filter(img => img.complete && img.naturalWidth > 0).length === {decodable};"
@@ -184,8 +166,7 @@ async fn assets_panel_shows_thumbnails_details_errors_and_new_files() -> anyhow:
         path.prop("textContent").await?,
         Some(folder.join(picked).to_string_lossy().into_owned())
     );
-    wait_until(
-        &app,
+    app.wait_until(
         "const img = document.querySelector('#asset-details .detail-preview img'); \
          return !!img && img.complete && img.naturalWidth > 0;",
         "the large preview has loaded",
@@ -233,14 +214,11 @@ async fn assets_panel_shows_thumbnails_details_errors_and_new_files() -> anyhow:
     app.wait_for(&format!(".asset-card[data-name='{late}']"))
         .await?;
     println!("new file showed after {} ms", written.elapsed().as_millis());
-    let first = script(
-        &app,
-        "return document.querySelector('.asset-card[data-name]').dataset.name;",
-    )
-    .await?;
+    let first = app
+        .script("return document.querySelector('.asset-card[data-name]').dataset.name;")
+        .await?;
     assert_eq!(first.as_str(), Some(late), "the newest file comes first");
-    wait_until(
-        &app,
+    app.wait_until(
         &format!(
             "const img = document.querySelector(\".asset-card[data-name='{late}'] img\"); \
              return !!img && img.complete && img.naturalWidth > 0;"
@@ -310,15 +288,15 @@ async fn assets_panel_generates_previews_through_the_simulator() -> anyhow::Resu
     let mut seen_percents = Vec::new();
     let deadline = Instant::now() + UI_TIMEOUT;
     loop {
-        let state = script(
-            &app,
-            "const r = document.querySelector('#asset-previews .preview-request'); \
+        let state = app
+            .script(
+                "const r = document.querySelector('#asset-previews .preview-request'); \
              if (!r) return null; \
              const p = r.querySelector('.preview-percent'); \
              return [r.dataset.status, p ? p.textContent : null, \
                      r.querySelector('progress') ? r.querySelector('progress').value : null];",
-        )
-        .await?;
+            )
+            .await?;
         if let Some([status, percent, bar]) = state.as_array().map(Vec::as_slice) {
             if status == "running" {
                 seen_percents.push((percent.clone(), bar.clone()));
@@ -342,8 +320,7 @@ async fn assets_panel_generates_previews_through_the_simulator() -> anyhow::Resu
     );
     app.wait_for("#asset-previews .preview-request[data-status='complete']")
         .await?;
-    wait_until(
-        &app,
+    app.wait_until(
         &format!(
             "const imgs = [...document.querySelectorAll('#asset-previews .preview-gallery img')]; \
              return imgs.length === {PREVIEWS_PER_REQUEST} \
@@ -353,12 +330,12 @@ async fn assets_panel_generates_previews_through_the_simulator() -> anyhow::Resu
     )
     .await?;
     // The page loads the app's own copies, never the paths the simulator wrote.
-    let sources = script(
-        &app,
-        "return [...document.querySelectorAll('#asset-previews .preview-gallery img')] \
+    let sources = app
+        .script(
+            "return [...document.querySelectorAll('#asset-previews .preview-gallery img')] \
            .map(img => img.src);",
-    )
-    .await?;
+        )
+        .await?;
     let sources: Vec<String> = serde_json::from_value(sources)?;
     for source in &sources {
         assert!(
@@ -376,8 +353,7 @@ async fn assets_panel_generates_previews_through_the_simulator() -> anyhow::Resu
         .await?
         .click()
         .await?;
-    wait_until(
-        &app,
+    app.wait_until(
         "const img = document.querySelector('#preview-enlarged img'); \
          return !!img && img.complete && img.naturalWidth > 0;",
         "the enlarged preview has loaded",
@@ -394,8 +370,7 @@ async fn assets_panel_generates_previews_through_the_simulator() -> anyhow::Resu
         .await?
         .click()
         .await?;
-    wait_until(
-        &app,
+    app.wait_until(
         &format!(
             "return document.querySelectorAll( \
                '#asset-previews .preview-request[data-status=\"complete\"] .preview-gallery img' \
@@ -444,26 +419,22 @@ async fn assets_grid_stays_virtual_filters_and_empties_with_thousands_of_files()
     )
     .await?;
     app.wait_for("#nav-assets").await?.click().await?;
-    wait_until(
-        &app,
+    app.wait_until(
         &format!("return document.querySelector('#asset-count')?.textContent === '{MANY} files';"),
         "every file is counted",
     )
     .await?;
 
     // Newest first, and only the rows near the view exist.
-    wait_until(
-        &app,
+    app.wait_until(
         "const card = document.querySelector('.asset-card[data-name]'); \
          return !!card && card.dataset.name === 'tex 2999.dds';",
         "the newest file comes first",
     )
     .await?;
-    let cards = script(
-        &app,
-        "return document.querySelectorAll('.asset-card').length;",
-    )
-    .await?;
+    let cards = app
+        .script("return document.querySelectorAll('.asset-card').length;")
+        .await?;
     let cards = cards.as_u64().unwrap_or(0);
     assert!(
         cards > 0 && cards < 300,
@@ -471,14 +442,12 @@ async fn assets_grid_stays_virtual_filters_and_empties_with_thousands_of_files()
     );
 
     // The bottom of the grid holds the oldest file, with its thumbnail.
-    script(
-        &app,
+    app.script(
         "const list = document.querySelector('#assets-grid .vlist'); \
          list.scrollTop = list.scrollHeight; return true;",
     )
     .await?;
-    wait_until(
-        &app,
+    app.wait_until(
         "const img = document.querySelector(\".asset-card[data-name='tex 0000.dds'] img\"); \
          return !!img && img.complete && img.naturalWidth > 0;",
         "the oldest file's thumbnail has loaded at the bottom",
@@ -490,8 +459,7 @@ async fn assets_grid_stays_virtual_filters_and_empties_with_thousands_of_files()
     // Regression: every index update rebuilt the grid, whose rows then no longer matched
     // its scroll position (the oldest files vanished from a grid scrolled to the bottom).
     std::fs::write(folder.join("tex new.dds"), &texture)?;
-    wait_until(
-        &app,
+    app.wait_until(
         &format!(
             "return document.querySelector('#asset-count')?.textContent === '{} files';",
             MANY + 1
@@ -501,14 +469,14 @@ async fn assets_grid_stays_virtual_filters_and_empties_with_thousands_of_files()
     .await?;
     // Two more updates (the new file's header) may follow; let them land.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let in_view = script(
-        &app,
-        "const list = document.querySelector('#assets-grid .vlist').getBoundingClientRect(); \
+    let in_view = app
+        .script(
+            "const list = document.querySelector('#assets-grid .vlist').getBoundingClientRect(); \
          const card = document.querySelector(\".asset-card[data-name='tex 0000.dds']\"); \
          if (!card) return false; const box = card.getBoundingClientRect(); \
          return box.bottom > list.top && box.top < list.bottom;",
-    )
-    .await?;
+        )
+        .await?;
     assert_eq!(
         in_view,
         serde_json::Value::Bool(true),
@@ -520,14 +488,12 @@ async fn assets_grid_stays_virtual_filters_and_empties_with_thousands_of_files()
         .await?
         .send_keys("tex 01")
         .await?;
-    wait_until(
-        &app,
+    app.wait_until(
         "return document.querySelector('#asset-count')?.textContent === '100 files';",
         "the filter leaves tex 0100 to tex 0199",
     )
     .await?;
-    wait_until(
-        &app,
+    app.wait_until(
         "const names = [...document.querySelectorAll('.asset-card[data-name]')] \
            .map(card => card.dataset.name); \
          return names.length > 0 && names[0] === 'tex 0199.dds' \
@@ -558,14 +524,12 @@ async fn assets_grid_stays_virtual_filters_and_empties_with_thousands_of_files()
     app.wait_for("#folder-add").await?.click().await?;
     app.wait_for("#asset-roots .root").await?;
     // WebDriver's clear fires no `input` event; empty the filter the way typing does.
-    script(
-        &app,
+    app.script(
         "const box = document.querySelector('#asset-search'); box.value = ''; \
          box.dispatchEvent(new Event('input')); return true;",
     )
     .await?;
-    wait_until(
-        &app,
+    app.wait_until(
         &format!(
             "return document.querySelector('#asset-count')?.textContent === '{} files';",
             MANY + 1

@@ -20,10 +20,6 @@ const REPLAY_DELAY_MS: &str = "180";
 const PAPYRUS_PROFILE: &str = "Settlers scripts #2 — ü";
 
 /// Reads a value from the page with a script.
-async fn script(app: &AppSession, js: &str) -> anyhow::Result<serde_json::Value> {
-    Ok(app.client.execute(js, Vec::new()).await?)
-}
-
 /// Picks a profile in the drop-down the way a user's choice does: value, then `change`.
 async fn choose_profile(app: &AppSession, name: &str) -> anyhow::Result<()> {
     app.client
@@ -82,13 +78,13 @@ async fn build_panel_runs_cancels_and_shows_mossys_builds() -> anyhow::Result<()
     let mut seen = BTreeSet::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let state = script(
-            &app,
-            "const s = document.querySelector('#build-status'); \
+        let state = app
+            .script(
+                "const s = document.querySelector('#build-status'); \
              const bar = s && s.querySelector('.progress'); \
              return [s ? s.dataset.status : '', bar ? bar.getAttribute('aria-valuenow') : null];",
-        )
-        .await?;
+            )
+            .await?;
         if let Some(value) = state[1].as_str() {
             seen.insert(value.to_owned());
         }

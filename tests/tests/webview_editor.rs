@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use mossy_tests::e2e::{AppSession, UI_TIMEOUT, free_port, workspace_root};
 
@@ -110,22 +110,6 @@ impl Drop for NodePeer {
     }
 }
 
-async fn script(app: &AppSession, js: &str) -> anyhow::Result<serde_json::Value> {
-    Ok(app.client.execute(js, Vec::new()).await?)
-}
-
-/// Polls `js` until it returns `true`, failing with `what` after [`UI_TIMEOUT`].
-async fn wait_until(app: &AppSession, js: &str, what: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + UI_TIMEOUT;
-    loop {
-        if script(app, js).await? == serde_json::Value::Bool(true) {
-            return Ok(());
-        }
-        anyhow::ensure!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 fn editor_text_has(needle: &str) -> String {
     format!(
         "const c = document.querySelector('.cm-content'); \
@@ -163,8 +147,7 @@ async fn editor_shares_a_file_with_a_yjs_peer_and_saves_it() -> anyhow::Result<(
     let path_input = app.wait_for("#editor-path").await?;
     path_input.send_keys(&file.display().to_string()).await?;
     app.wait_for("#editor-open").await?.click().await?;
-    wait_until(
-        &app,
+    app.wait_until(
         &editor_text_has("Scriptname EditorTest"),
         "the file's text shows",
     )
@@ -173,12 +156,12 @@ async fn editor_shares_a_file_with_a_yjs_peer_and_saves_it() -> anyhow::Result<(
         .await?;
 
     // Papyrus highlighting: keywords are found whatever their case and get the keyword colour.
-    let keywords = script(
-        &app,
-        "return [...document.querySelectorAll('.cm-content .tok-keyword')]\
+    let keywords = app
+        .script(
+            "return [...document.querySelectorAll('.cm-content .tok-keyword')]\
          .map(e => [e.textContent, getComputedStyle(e).color]);",
-    )
-    .await?;
+        )
+        .await?;
     assert_eq!(
         keywords,
         serde_json::json!([
@@ -193,7 +176,8 @@ async fn editor_shares_a_file_with_a_yjs_peer_and_saves_it() -> anyhow::Result<(
     content.click().await?;
     // The click lands below the last line, which puts the cursor at the end of the text.
     content.send_keys(TYPED).await?;
-    wait_until(&app, &editor_text_has(TYPED), "the typed text shows").await?;
+    app.wait_until(&editor_text_has(TYPED), "the typed text shows")
+        .await?;
 
     // The room is named after the file; the peer joins it on the app's hub.
     let mut peer = NodePeer::start(&format!("ws://{hub_addr}"), "EditorTest.psc")?;
@@ -209,17 +193,16 @@ async fn editor_shares_a_file_with_a_yjs_peer_and_saves_it() -> anyhow::Result<(
     );
     peer.wait_event("inserted")?;
 
-    wait_until(&app, &editor_text_has(PEER_LINE), "the peer's line shows").await?;
-    wait_until(
-        &app,
+    app.wait_until(&editor_text_has(PEER_LINE), "the peer's line shows")
+        .await?;
+    app.wait_until(
         "return [...document.querySelectorAll('#editor-presence .peer .who')]\
          .some(e => e.textContent === 'Nora');",
         "the peer is listed in Presence",
     )
     .await?;
     app.wait_for(".cm-ySelectionCaret").await?;
-    wait_until(
-        &app,
+    app.wait_until(
         "return [...document.querySelectorAll('#editor-changes .change-row')]\
          .some(e => e.textContent.includes('Nora') && e.textContent.includes('inserted'));",
         "the peer's change is listed",
@@ -230,18 +213,17 @@ async fn editor_shares_a_file_with_a_yjs_peer_and_saves_it() -> anyhow::Result<(
 
     // Clicking the peer's change puts the cursor on its line. (The row is found and clicked
     // in the page: WebKitWebDriver reports an empty text for these button rows.)
-    let clicked = script(
-        &app,
-        "const row = [...document.querySelectorAll('#editor-changes .change-row')]\
+    let clicked = app
+        .script(
+            "const row = [...document.querySelectorAll('#editor-changes .change-row')]\
          .find(e => e.textContent.includes('Nora')); if (row) { row.click(); } return !!row;",
-    )
-    .await?;
+        )
+        .await?;
     anyhow::ensure!(
         clicked == serde_json::Value::Bool(true),
         "no change row for the peer"
     );
-    wait_until(
-        &app,
+    app.wait_until(
         &format!(
             "const l = document.querySelector('.cm-activeLine'); \
              return !!l && l.textContent.includes({});",
@@ -254,9 +236,7 @@ async fn editor_shares_a_file_with_a_yjs_peer_and_saves_it() -> anyhow::Result<(
     // The peer leaves: Presence says so.
     peer.leave()?;
     peer.wait_event("left")?;
-    wait_until(
-        &app,
-        "return [...document.querySelectorAll('#editor-presence .presence-event[data-kind=\"left\"]')]\
+    app.wait_until("return [...document.querySelectorAll('#editor-presence .presence-event[data-kind=\"left\"]')]\
          .some(e => e.textContent.includes('Nora'));",
         "the peer is shown leaving",
     )
@@ -264,8 +244,7 @@ async fn editor_shares_a_file_with_a_yjs_peer_and_saves_it() -> anyhow::Result<(
 
     // Save: the file holds both edits.
     app.wait_for("#editor-save").await?.click().await?;
-    wait_until(
-        &app,
+    app.wait_until(
         "const n = document.querySelector('#editor-notice'); \
          return !!n && n.textContent.startsWith('Saved');",
         "the save is confirmed",
