@@ -89,6 +89,9 @@ pub fn setup(app: &tauri::App, dirs: &AppDirs) {
     }
 }
 
+// TODO(embed): let the user set the address in settings.toml and show it with the token on
+// the Settings page; today only the environment sets it. An embedded page whose socket
+// closes (the app restarted) says so but does not reconnect.
 /// The address to listen on, from [`EMBED_ADDR_ENV`]; see [`parse_bind_address`].
 fn bind_address() -> Option<SocketAddr> {
     parse_bind_address(std::env::var(EMBED_ADDR_ENV).ok().as_deref())

@@ -83,6 +83,9 @@ pub(super) fn Grid(
 
     let loaded = RwSignal::new(Loaded::default());
     let range = RwSignal::new(0..0_usize);
+    // TODO(assets): one page request at a time cannot keep up with a fling through 50,000
+    // files (17 fps, placeholder rows; see BENCHMARKS.md): fetch ahead in the scroll
+    // direction, or let a newer range replace the one in flight.
     let in_flight = StoredValue::new(false);
     let count = Memo::new(move |_| total.get().unwrap_or(0));
     let row_count = Memo::new(move |_| count.get().div_ceil(columns.get()));
