@@ -9,7 +9,7 @@
 
 use std::io::{BufReader, Read, Seek, SeekFrom};
 
-use crate::read_error::{ReadError, decode_cp1252, le_u32, le_u64, read_up_to};
+use crate::read_error::{ReadError, decode_cp1252, le_u32, le_u64, printable, read_up_to};
 
 /// Length of the BA2 header.
 const HEADER_LEN: usize = 24;
@@ -83,7 +83,7 @@ pub fn read_ba2_header<R: Read + Seek>(mut reader: R) -> Result<Ba2Header, ReadE
         other => {
             return Err(ReadError::Unsupported {
                 format: FORMAT,
-                what: format!("type \"{}\"", decode_cp1252(other)),
+                what: format!("type \"{}\"", printable(&decode_cp1252(other))),
                 supported: "GNRL and DX10 are",
             });
         }

@@ -8,7 +8,7 @@
 
 use std::io::Read;
 
-use crate::read_error::{ReadError, le_u32, read_up_to};
+use crate::read_error::{ReadError, le_u32, printable, read_up_to};
 
 /// The longest header line accepted, newline included; real ones are under 50 bytes.
 const MAX_LINE: usize = 128;
@@ -92,14 +92,15 @@ pub fn read_nif_header(mut reader: impl Read) -> Result<NifHeader, ReadError> {
     };
     if header.version_text() != text_version {
         return Err(invalid(format!(
-            "its header line says {text_version} but its version field says {}",
+            "its header line says {} but its version field says {}",
+            printable(&text_version),
             header.version_text()
         )));
     }
     if version < OLDEST_VERSION {
         return Err(ReadError::Unsupported {
             format: FORMAT,
-            what: format!("version {text_version}"),
+            what: format!("version {}", printable(&text_version)),
             supported: "versions 20.0.0.3 and newer are",
         });
     }

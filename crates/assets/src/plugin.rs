@@ -10,7 +10,7 @@
 
 use std::io::Read;
 
-use crate::read_error::{ReadError, decode_cp1252, le_u16, le_u32, read_up_to};
+use crate::read_error::{ReadError, decode_cp1252, le_u16, le_u32, printable, read_up_to};
 
 /// Length of a Fallout 4 record header.
 const RECORD_HEADER_LEN: usize = 24;
@@ -144,7 +144,7 @@ impl<'a> Iterator for Subrecords<'a> {
             let stated = usize::from(le_u16(self.rest, 4));
             let len = self.next_len.take().unwrap_or(stated);
             let Some(body) = self.rest[6..].get(..len) else {
-                let name = decode_cp1252(&kind);
+                let name = printable(&decode_cp1252(&kind));
                 self.rest = &[];
                 return Some(Err(invalid(format!(
                     "its {name} subrecord runs past the end of the TES4 header"

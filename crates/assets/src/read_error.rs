@@ -89,6 +89,26 @@ pub(crate) fn read_up_to(reader: &mut impl io::Read, buf: &mut [u8]) -> io::Resu
     Ok(filled)
 }
 
+/// Text taken from a file, made safe to put in a one-line message: control characters are
+/// escaped (`\nNRL`) and the text is cut to 40 characters, so a damaged header can neither
+/// break the gallery's error badge over lines nor flood it.
+pub(crate) fn printable(text: &str) -> String {
+    const MAX_CHARS: usize = 40;
+    let mut shown = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == MAX_CHARS {
+            shown.push('…');
+            break;
+        }
+        if c.is_control() {
+            shown.extend(c.escape_debug());
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
+}
+
 /// Little-endian u16 at `at`; callers have checked the length.
 pub(crate) fn le_u16(bytes: &[u8], at: usize) -> u16 {
     let mut raw = [0; 2];
@@ -136,6 +156,14 @@ mod tests {
     #[test]
     fn cp1252_maps_typographic_bytes_and_latin1() {
         assert_eq!(decode_cp1252(b"Caf\xe9 \x93x\x94 \x80"), "Café “x” €");
+    }
+
+    #[test]
+    fn printable_text_is_one_short_line() {
+        assert_eq!(printable("20.2.0.7"), "20.2.0.7");
+        assert_eq!(printable("\nNR\u{0}"), "\\nNR\\0");
+        let long = printable(&"x".repeat(500));
+        assert!(long.chars().count() < 50 && long.contains('…'), "{long}");
     }
 
     #[test]

@@ -194,6 +194,19 @@ fn ba2_versions_7_and_8_are_accepted_and_3_is_not() {
 }
 
 #[test]
+fn ba2_type_with_control_bytes_is_named_on_one_line() {
+    // Found by readers_never_panic_on_mutated_fixtures: a newline in the type field used to
+    // reach the gallery's one-line error badge as is.
+    let mut bytes = fixture("fo4/Data/Blank - Main.ba2");
+    bytes[8] = b'\n';
+    let err = read_ba2_header(Cursor::new(bytes)).expect_err("bad type");
+    assert_eq!(
+        err.to_string(),
+        "BA2 archive type \"\\nNRL\" is not supported (GNRL and DX10 are)"
+    );
+}
+
+#[test]
 fn ba2_with_a_huge_file_count_reads_the_names_there_are() {
     let mut bytes = fixture("fo4/Data/Blank - Main.ba2");
     bytes[12..16].copy_from_slice(&u32::MAX.to_le_bytes());
