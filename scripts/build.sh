@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds what the app and its tests run: the frontend (Trunk, release) and, embedding it,
-# the app and the bridge simulator in release. Both scripts/run.sh and scripts/test.sh call
-# this, so there is one build for everything.
+# the app, the bridge simulator and the team hub in release. Both scripts/run.sh and
+# scripts/test.sh call this, so there is one build for everything.
 #
 # `--update-test-bundles` (scripts/test.sh passes it) also builds the signed test packages
 # of the updater test (scripts/update-test-bundles.sh), before the plain app build so the
@@ -30,5 +30,6 @@ if [ "$update_test_bundles" = true ]; then
   bash scripts/update-test-bundles.sh
 fi
 
-echo "build: app and bridge simulator (cargo build --release)"
-cargo build --release --locked -p mossy-live --features custom-protocol -p mossy-bridge-sim
+echo "build: app, bridge simulator and team hub (cargo build --release)"
+cargo build --release --locked -p mossy-live --features custom-protocol -p mossy-bridge-sim \
+  -p mossy-collab

@@ -58,6 +58,7 @@ echo "test: X display $DISPLAY"
 # Integration tests run the release binaries built above rather than building their own.
 export MOSSY_BRIDGE_SIM_BIN="$PWD/target/release/mossy-bridge-sim"
 export MOSSY_LIVE_BIN="$PWD/target/release/mossy-live"
+export MOSSY_HUB_BIN="$PWD/target/release/mossy-hub"
 
 echo "test: unit, integration and webview tests"
 # Output goes to a file, not a pipe: a crashed webview test can leave a browser process

@@ -53,8 +53,8 @@ pub fn release_binary(name: &str, env_override: &str) -> PathBuf {
     assert!(
         path.is_file(),
         "{} is missing: build it with `bash scripts/test.sh` (or `cargo build --release \
-         -p mossy-live --features custom-protocol -p mossy-bridge-sim` after `trunk build \
-         --release` in frontend/), or set {env_override}",
+         -p mossy-live --features custom-protocol -p mossy-bridge-sim -p mossy-collab` after \
+         `trunk build --release` in frontend/), or set {env_override}",
         path.display()
     );
     path
@@ -119,11 +119,21 @@ impl GroupChild {
         self.child.id()
     }
 
+    /// Kills the whole group at once (SIGKILL), as a crash or a pulled plug would, and reaps
+    /// the leader.
+    pub fn kill(&mut self) {
+        self.signal_group("-KILL");
+    }
+
     /// Ends the whole group and reaps the leader.
     pub fn terminate(&mut self) {
+        self.signal_group("-TERM");
+    }
+
+    fn signal_group(&mut self, signal: &str) {
         if matches!(self.child.try_wait(), Ok(None)) {
             let _ = Command::new("kill")
-                .args(["-TERM", "--", &format!("-{}", self.child.id())])
+                .args([signal, "--", &format!("-{}", self.child.id())])
                 .status();
         }
         let _ = self.child.wait();
@@ -134,6 +144,22 @@ impl Drop for GroupChild {
     fn drop(&mut self) {
         self.terminate();
     }
+}
+
+/// Starts the stand-alone team hub, `mossy-hub`, on `127.0.0.1:<port>` with its documents in
+/// `data_dir`; returns when it listens.
+pub fn start_hub(port: u16, data_dir: &Path) -> GroupChild {
+    let hub = release_binary("mossy-hub", "MOSSY_HUB_BIN");
+    let mut command = Command::new(hub);
+    command
+        .args(["--bind", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(data_dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = GroupChild::spawn(&mut command).expect("start mossy-hub");
+    child.wait_for_line("listening on");
+    child
 }
 
 /// Starts `mossy-bridge-sim` on `port` playing `scenario` from `tests/fixtures/bridge/`;
@@ -261,7 +287,7 @@ impl AppSession {
 ///
 /// Guards the relaunch tests: an app still exiting holds its single-instance name on D-Bus,
 /// and a new app on the same home that asks it to take over gets no reply and stops.
-async fn wait_for_home_exit(home: &Path, limit: Duration) {
+pub async fn wait_for_home_exit(home: &Path, limit: Duration) {
     let deadline = tokio::time::Instant::now() + limit;
     let mut marker = b"MOSSY_LIVE_HOME=".to_vec();
     marker.extend_from_slice(home.as_os_str().as_encoded_bytes());

@@ -2,6 +2,10 @@
 //! driven over WebDriver, with its hub on a free port, and a stock Yjs peer (npm `yjs` and
 //! `y-websocket`, `crates/collab/interop/e2e-peer.mjs`) editing the same file's room.
 //!
+//! A second test joins a room on the stand-alone team hub (`mossy-hub`), SIGKILLs the hub,
+//! types while it is away (the chip counts the edits waiting) and restarts it: the app
+//! reconnects by itself and a Node peer then finds every edit in the room.
+//!
 //! Run by `scripts/test.sh`, which builds the app, installs the npm packages and starts Xvfb
 //! first. Without a display, driver, app build or Node this test fails; it never skips.
 
@@ -11,7 +15,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Instant;
 
-use mossy_tests::e2e::{AppSession, UI_TIMEOUT, free_port, workspace_root};
+use mossy_tests::e2e::{AppSession, UI_TIMEOUT, free_port, start_hub, workspace_root};
 
 /// The folder name carries a space, `#` and a non-ASCII letter, as modders' folders do.
 const FOLDER: &str = "Mod #3 ü Scripts";
@@ -39,7 +43,8 @@ struct NodePeer {
 }
 
 impl NodePeer {
-    fn start(hub_url: &str, room: &str) -> anyhow::Result<Self> {
+    /// Joins `room` and, once the document holds `expect`, inserts [`PEER_LINE`].
+    fn start(hub_url: &str, room: &str, expect: &str) -> anyhow::Result<Self> {
         let script = workspace_root().join("crates/collab/interop/e2e-peer.mjs");
         let mut child = Command::new("node")
             .arg(&script)
@@ -47,7 +52,7 @@ impl NodePeer {
             .env("ROOM", room)
             .env("PEER_NAME", PEER_NAME)
             .env("PEER_COLOR", "#ff8800")
-            .env("EXPECT", TYPED)
+            .env("EXPECT", expect)
             .env("PEER_LINE", PEER_LINE)
             .env("TIMEOUT_MS", "60000")
             .stdin(Stdio::piped())
@@ -118,20 +123,60 @@ fn editor_text_has(needle: &str) -> String {
     )
 }
 
-fn write_settings(home: &Path) -> anyhow::Result<()> {
+/// Settings naming the user Ada, joined to `hub_url` (empty: the app's own hub).
+fn write_settings(home: &Path, hub_url: &str) -> anyhow::Result<()> {
     let config = home.join("config");
     std::fs::create_dir_all(&config)?;
     std::fs::write(
         config.join("settings.toml"),
-        "[editor]\ndisplay_name = \"Ada\"\n",
+        format!("[editor]\ndisplay_name = \"Ada\"\nhub_url = \"{hub_url}\"\n"),
     )?;
     Ok(())
+}
+
+/// The text of the lines the editor renders (every line, for a short document).
+async fn editor_text(app: &AppSession) -> anyhow::Result<String> {
+    let text = app
+        .script("return document.querySelector('.cm-content').textContent;")
+        .await?;
+    Ok(text.as_str().unwrap_or_default().to_owned())
+}
+
+/// Clicks `button` (Undo or Redo) until a click changes nothing more, and returns the text
+/// then: typing may have been grouped into several undo steps.
+async fn click_until_steady(app: &AppSession, button: &str) -> anyhow::Result<String> {
+    let mut before = editor_text(app).await?;
+    for _ in 0..20 {
+        app.script(&format!(
+            "document.querySelector('{button}').click(); return true;"
+        ))
+        .await?;
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        let now = editor_text(app).await?;
+        if now == before {
+            return Ok(now);
+        }
+        before = now;
+    }
+    anyhow::bail!("{button} still changed the text after twenty clicks: {before:?}")
+}
+
+/// What the connection chip says: its state and its text.
+async fn chip(app: &AppSession) -> anyhow::Result<(String, String)> {
+    let value = app
+        .script(
+            "const c = document.querySelector('#editor-connection'); \
+             return c ? [c.dataset.state, c.textContent.trim()] : ['', ''];",
+        )
+        .await?;
+    let part = |i: usize| value[i].as_str().unwrap_or_default().to_owned();
+    Ok((part(0), part(1)))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn editor_shares_a_file_with_a_yjs_peer_and_saves_it() -> anyhow::Result<()> {
     let home = tempfile::tempdir()?;
-    write_settings(home.path())?;
+    write_settings(home.path(), "")?;
     let folder = home.path().join(FOLDER);
     std::fs::create_dir_all(&folder)?;
     let file = folder.join(SCRIPT);
@@ -180,7 +225,7 @@ async fn editor_shares_a_file_with_a_yjs_peer_and_saves_it() -> anyhow::Result<(
         .await?;
 
     // The room is named after the file; the peer joins it on the app's hub.
-    let mut peer = NodePeer::start(&format!("ws://{hub_addr}"), "EditorTest.psc")?;
+    let mut peer = NodePeer::start(&format!("ws://{hub_addr}"), "EditorTest.psc", TYPED)?;
     let seen_by_peer = peer.wait_event("saw")?;
     assert!(
         seen_by_peer.contains(ORIGINAL.trim_end()) && seen_by_peer.contains(TYPED),
@@ -233,6 +278,21 @@ async fn editor_shares_a_file_with_a_yjs_peer_and_saves_it() -> anyhow::Result<(
     )
     .await?;
 
+    // Undo takes back the app user's typing only: the peer's line and the file's text stay.
+    // (Clicked in the page: WebKitWebDriver types Ctrl+Z into the editor as characters.)
+    let undone = click_until_steady(&app, "#editor-undo").await?;
+    assert!(
+        !undone.contains("typed in the app")
+            && undone.contains(PEER_LINE)
+            && undone.contains("Scriptname EditorTest"),
+        "undo takes back only the app's own typing: {undone:?}"
+    );
+    let redone = click_until_steady(&app, "#editor-redo").await?;
+    assert!(
+        redone.contains(TYPED) && redone.contains(PEER_LINE),
+        "redo puts the typing back: {redone:?}"
+    );
+
     // The peer leaves: Presence says so.
     peer.leave()?;
     peer.wait_event("left")?;
@@ -277,6 +337,86 @@ async fn editor_shares_a_file_with_a_yjs_peer_and_saves_it() -> anyhow::Result<(
         std::fs::read_to_string(&file)?,
         outside,
         "cancel writes nothing"
+    );
+
+    app.close().await;
+    Ok(())
+}
+
+/// Typed in the app while the team hub is down.
+const OFFLINE_TYPED: &str = "; typed while the hub was down";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editor_keeps_edits_while_the_team_hub_is_down_and_merges_after() -> anyhow::Result<()> {
+    const ROOM: &str = "team-notes";
+    let home = tempfile::tempdir()?;
+    let hub_port = free_port();
+    let hub_data = home.path().join("team hub data");
+    let mut hub = start_hub(hub_port, &hub_data);
+    let hub_url = format!("ws://127.0.0.1:{hub_port}");
+    write_settings(home.path(), &hub_url)?;
+    let bridge = format!("ws://127.0.0.1:{}/bridge", free_port());
+    let app = AppSession::launch(home.path(), &bridge).await?;
+
+    app.wait_for("#nav-editor").await?.click().await?;
+    app.wait_for("#editor-room").await?.send_keys(ROOM).await?;
+    app.wait_for("#editor-join").await?.click().await?;
+    app.wait_for("#editor-connection[data-state='connected']")
+        .await?;
+    let content = app.wait_for(".cm-content").await?;
+    content.click().await?;
+    content.send_keys(TYPED).await?;
+    app.wait_until(&editor_text_has(TYPED), "the typed text shows")
+        .await?;
+
+    // The hub dies (SIGKILL, no goodbye); the chip stops saying "connected".
+    hub.kill();
+    app.wait_until(
+        "const c = document.querySelector('#editor-connection'); \
+         return !!c && c.dataset.state !== 'connected';",
+        "the chip notices the hub is gone",
+    )
+    .await?;
+
+    // Typing goes on; the chip counts what waits for the hub.
+    content.send_keys(OFFLINE_TYPED).await?;
+    app.wait_until(&editor_text_has(OFFLINE_TYPED), "offline typing shows")
+        .await?;
+    app.wait_until(
+        "const c = document.querySelector('#editor-connection'); \
+         return !!c && c.dataset.state === 'offline' && /edits? waiting/.test(c.textContent);",
+        "the chip says edits are waiting",
+    )
+    .await?;
+    let (state, label) = chip(&app).await?;
+    println!("while the hub is down the chip says: {state} / {label}");
+    let shot = app.screenshot("editor-offline").await?;
+    println!("screenshot: {}", shot.display());
+
+    // The hub comes back on the same port and data; the app reconnects by itself.
+    let _hub = start_hub(hub_port, &hub_data);
+    app.wait_until(
+        "const c = document.querySelector('#editor-connection'); \
+         return !!c && c.dataset.state === 'connected';",
+        "the app reconnects to the restarted hub",
+    )
+    .await?;
+
+    // A teammate joining now finds both edits in the room, and the app sees theirs.
+    let peer = NodePeer::start(&hub_url, ROOM, OFFLINE_TYPED)?;
+    let seen = peer.wait_event("saw")?;
+    assert!(
+        seen.contains(TYPED) && seen.contains(OFFLINE_TYPED),
+        "the room holds the edits made before and during the outage: {seen:?}"
+    );
+    peer.wait_event("inserted")?;
+    app.wait_until(&editor_text_has(PEER_LINE), "the peer's line shows")
+        .await?;
+    let text = editor_text(&app).await?;
+    assert_eq!(
+        text.matches(OFFLINE_TYPED).count(),
+        1,
+        "the offline edit is merged once, not duplicated: {text:?}"
     );
 
     app.close().await;

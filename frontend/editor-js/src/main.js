@@ -365,6 +365,10 @@ const handleFor = (room) => ({
   },
   text: () => room.view.state.doc.toString(),
   jumpTo: (key) => room.jumpTo(String(key)),
+  // Undo and redo our own edits only: the undo manager tracks this client's transactions,
+  // never a peer's, the seed or the offline copy's replay.
+  undo: () => { room.undoManager.undo(); room.view.focus() },
+  redo: () => { room.undoManager.redo(); room.view.focus() },
   focus: () => room.view.focus(),
   destroy: () => room.destroy()
 })

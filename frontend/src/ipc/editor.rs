@@ -179,6 +179,10 @@ extern "C" {
     #[wasm_bindgen(method, js_name = jumpTo)]
     fn jump_to(this: &JsHandle, key: &str) -> bool;
     #[wasm_bindgen(method)]
+    fn undo(this: &JsHandle);
+    #[wasm_bindgen(method)]
+    fn redo(this: &JsHandle);
+    #[wasm_bindgen(method)]
     fn focus(this: &JsHandle);
     #[wasm_bindgen(method)]
     fn destroy(this: &JsHandle);
@@ -260,6 +264,16 @@ impl EditorRoom {
     /// Moves the cursor to where the change `key` happened; false when that place is gone.
     pub fn jump_to(&self, key: &str) -> bool {
         self.handle.jump_to(key)
+    }
+
+    /// Takes back this user's last edit; a peer's edits are never undone from here.
+    pub fn undo(&self) {
+        self.handle.undo();
+    }
+
+    /// Puts back the edit [`Self::undo`] took back last.
+    pub fn redo(&self) {
+        self.handle.redo();
     }
 
     /// Gives the editor the keyboard focus.

@@ -78,6 +78,14 @@ pub fn EditorPage() -> impl IntoView {
 fn EditorWorkspace(config: EditorConfig) -> impl IntoView {
     let host = NodeRef::<Div>::new();
     let room_handle = StoredValue::new_local(None::<EditorRoom>);
+    // Runs `action` on the open room, if one is open.
+    let with_room = move |action: fn(&EditorRoom)| {
+        room_handle.with_value(|room| {
+            if let Some(room) = room {
+                action(room);
+            }
+        });
+    };
     let doc = RwSignal::new(None::<OpenDoc>);
     let status = RwSignal::new(None::<ConnectionStatus>);
     let peers = RwSignal::new(Vec::<Peer>::new());
@@ -272,6 +280,22 @@ fn EditorWorkspace(config: EditorConfig) -> impl IntoView {
             />
             <button id="editor-join" on:click=move |_| join_room()>
                 "Join room"
+            </button>
+            <button
+                id="editor-undo"
+                title="Undo your last edit (Ctrl+Z); others' edits stay"
+                disabled=move || doc.with(Option::is_none)
+                on:click=move |_| with_room(EditorRoom::undo)
+            >
+                "Undo"
+            </button>
+            <button
+                id="editor-redo"
+                title="Redo (Ctrl+Y)"
+                disabled=move || doc.with(Option::is_none)
+                on:click=move |_| with_room(EditorRoom::redo)
+            >
+                "Redo"
             </button>
             <button
                 id="editor-save"
