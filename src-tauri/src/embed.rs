@@ -25,8 +25,8 @@
 
 mod socket;
 
-use std::net::{Ipv4Addr, SocketAddr};
-use std::path::Path;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -36,7 +36,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use mossy_core::settings::AppDirs;
+use mossy_core::settings::{AppDirs, SETTINGS_FILE, parse_embed_address};
 use mossy_protocol::embed::{SOCKET_PATH, TOKEN_PARAM};
 use mossy_protocol::panel::Panel;
 use subtle::ConstantTimeEq;
@@ -47,10 +47,6 @@ use tracing::{debug, error, info, warn};
 /// Environment variable with the address the embedded-panel server listens on, such as
 /// `127.0.0.1:0` (tests take a free port), or `off` to not serve panels at all.
 pub const EMBED_ADDR_ENV: &str = "MOSSY_EMBED_ADDR";
-
-/// The port Mossy is configured with by default: next to the collaboration hub's 47820, and
-/// fixed so Mossy needs no discovery when nothing else holds it.
-pub const DEFAULT_PORT: u16 = 47821;
 
 /// The token's file in the config folder; Mossy reads it from there.
 pub const TOKEN_FILE: &str = "embed-token";
@@ -63,7 +59,7 @@ pub const ADDRESS_FILE: &str = "embed-address";
 const TOKEN_BYTES: usize = 32;
 
 /// Where the panels live: `/panel/<name>`, the same routes the panel windows use.
-const PANEL_PREFIX: &str = "/panel/";
+pub(crate) const PANEL_PREFIX: &str = "/panel/";
 
 /// The frontend's page; every panel route serves it.
 const INDEX_PAGE: &str = "index.html";
@@ -77,54 +73,62 @@ struct Server {
     next_socket: AtomicU64,
 }
 
-/// Starts the server unless `MOSSY_EMBED_ADDR=off`. A server that cannot start (its port is
-/// taken, the token cannot be stored) is logged once; the app runs on without it.
-pub fn setup(app: &tauri::App, dirs: &AppDirs) {
-    let Some(addr) = bind_address() else {
-        info!("embedded panels are not served ({EMBED_ADDR_ENV})");
-        return;
-    };
-    if let Err(err) = start(app.handle().clone(), dirs, addr) {
-        error!(%addr, error = format!("{err:#}"), "embedded panels are not served");
-    }
+/// The server as it runs since this start, for the Settings page.
+pub struct EmbedStatus {
+    /// The address served, or a sentence on why none is.
+    pub served: Result<SocketAddr, String>,
+    /// The file holding the token.
+    pub token_file: PathBuf,
 }
 
-// TODO(embed): let the user set the address in settings.toml and show it with the token on
-// the Settings page; today only the environment sets it. An embedded page whose socket
-// closes (the app restarted) says so but does not reconnect.
-/// The address to listen on, from [`EMBED_ADDR_ENV`]; see [`parse_bind_address`].
-fn bind_address() -> Option<SocketAddr> {
-    parse_bind_address(std::env::var(EMBED_ADDR_ENV).ok().as_deref())
-}
-
-/// The address to listen on: `setting` when it holds an address, else
-/// `127.0.0.1:`[`DEFAULT_PORT`]. `None` when it says `off` or names a non-loopback address
-/// (the panels' API must never be reachable from another machine).
-fn parse_bind_address(setting: Option<&str>) -> Option<SocketAddr> {
-    let default = SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT));
-    let Some(text) = setting.map(str::trim) else {
-        return Some(default);
-    };
-    if text.eq_ignore_ascii_case("off") {
-        return None;
-    }
-    match text.parse::<SocketAddr>() {
-        Ok(addr) if addr.ip().is_loopback() => Some(addr),
-        Ok(addr) => {
-            error!(%addr, "{EMBED_ADDR_ENV} is not a loopback address; refusing to serve panels there");
-            None
-        }
-        Err(_) => {
-            warn!(value = %text, "{EMBED_ADDR_ENV} is not an address such as 127.0.0.1:{DEFAULT_PORT}");
-            Some(default)
-        }
-    }
-}
-
-fn start(app: AppHandle, dirs: &AppDirs, addr: SocketAddr) -> anyhow::Result<()> {
-    anyhow::ensure!(addr.ip().is_loopback(), "{addr} is not a loopback address");
+/// Starts the server on the address from [`EMBED_ADDR_ENV`] or, without it, from the
+/// settings file (`setting`). A server that cannot start (turned off, a bad address, its
+/// port taken) is logged once and the reason kept in [`EmbedStatus`]; the app runs on.
+pub fn setup(app: &tauri::App, dirs: &AppDirs, setting: &str) {
     let token_file = dirs.config.join(TOKEN_FILE);
-    let token = load_or_create_token(&token_file)?;
+    let env = std::env::var(EMBED_ADDR_ENV).ok();
+    let served = bind_address(env.as_deref(), setting).and_then(|addr| {
+        start(app.handle().clone(), &token_file, dirs, addr).map_err(|err| {
+            let problem = format!("{err:#}");
+            error!(%addr, error = problem, "embedded panels are not served");
+            format!("It could not start on {addr}: {problem}.")
+        })
+    });
+    if let Err(problem) = &served {
+        info!(problem, "embedded panels are not served");
+    }
+    tauri::Manager::manage(app, EmbedStatus { served, token_file });
+}
+
+/// The address to listen on: `env` (the value of [`EMBED_ADDR_ENV`]) when set, else
+/// `setting`, read by [`parse_embed_address`]. `Err` says why nothing is served: turned off,
+/// or an address that is not a loopback one (the panels' API must never be reachable from
+/// another machine) or not an address at all.
+fn bind_address(env: Option<&str>, setting: &str) -> Result<SocketAddr, String> {
+    let (text, source) = match env {
+        Some(text) => (text, EMBED_ADDR_ENV),
+        None => (setting, SETTINGS_FILE),
+    };
+    match parse_embed_address(text) {
+        Ok(Some(addr)) => Ok(addr),
+        Ok(None) => Err(format!("It is turned off ({source}).")),
+        Err(problem) => {
+            warn!(value = %text, source, problem, "embedded-panel address refused");
+            Err(format!(
+                "The address {text:?} in {source} was refused. {problem}"
+            ))
+        }
+    }
+}
+
+fn start(
+    app: AppHandle,
+    token_file: &Path,
+    dirs: &AppDirs,
+    addr: SocketAddr,
+) -> anyhow::Result<SocketAddr> {
+    anyhow::ensure!(addr.ip().is_loopback(), "{addr} is not a loopback address");
+    let token = load_or_create_token(token_file)?;
 
     let listener = std::net::TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?;
     listener.set_nonblocking(true)?;
@@ -148,7 +152,7 @@ fn start(app: AppHandle, dirs: &AppDirs, addr: SocketAddr) -> anyhow::Result<()>
         token_file = %token_file.display(),
         "embedded panels served"
     );
-    Ok(())
+    Ok(local)
 }
 
 /// Reads the install's token, or makes and stores one (readable by the user alone).
@@ -485,17 +489,27 @@ mod tests {
 
     #[test]
     fn only_loopback_addresses_are_served() {
-        let default = SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT));
-        assert_eq!(parse_bind_address(None), Some(default));
-        assert_eq!(parse_bind_address(Some("OFF")), None);
+        let localhost = |port| Ok(SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port)));
+        assert_eq!(bind_address(None, "127.0.0.1:47821"), localhost(47821));
+        assert_eq!(bind_address(Some("127.0.0.1:0"), "off"), localhost(0));
+        assert!(bind_address(None, "[::1]:5000").is_ok());
         assert_eq!(
-            parse_bind_address(Some("127.0.0.1:0")),
-            Some(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+            bind_address(Some("OFF"), "127.0.0.1:47821"),
+            Err(format!("It is turned off ({EMBED_ADDR_ENV})."))
         );
-        assert!(parse_bind_address(Some("[::1]:5000")).is_some());
-        assert_eq!(parse_bind_address(Some("0.0.0.0:47821")), None);
-        assert_eq!(parse_bind_address(Some("192.168.1.4:47821")), None);
-        assert_eq!(parse_bind_address(Some("junk")), Some(default));
+        assert_eq!(
+            bind_address(None, "off"),
+            Err("It is turned off (settings.toml).".to_owned())
+        );
+        for refused in ["0.0.0.0:47821", "192.168.1.4:47821", "junk"] {
+            let problem = bind_address(None, refused).expect_err(refused);
+            assert!(
+                problem.starts_with(&format!(
+                    "The address {refused:?} in settings.toml was refused."
+                )),
+                "{problem}"
+            );
+        }
     }
 
     #[test]

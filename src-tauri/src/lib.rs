@@ -73,7 +73,11 @@ pub fn run() {
             notify::setup(app, dirs.settings_file());
             windows::setup(app, &args, &dirs)?;
             updates::setup(app);
-            embed::setup(app, &dirs);
+            let embed_address = mossy_core::settings::Settings::load(&dirs.settings_file())
+                .unwrap_or_default()
+                .embedded_panels
+                .address;
+            embed::setup(app, &dirs, &embed_address);
             tray::setup(app);
             Ok(())
         })

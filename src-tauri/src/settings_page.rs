@@ -11,7 +11,9 @@ use std::sync::{Mutex, PoisonError};
 use mossy_core::diagnostics::{DiagnosticsReport, os_description};
 use mossy_core::settings::{Settings, apply_form, form_from_settings, needs_restart};
 use mossy_protocol::ipc::{ErrorCode, IpcError};
-use mossy_protocol::settings::{Diagnostics, SaveOutcome, SettingsForm, SettingsPage};
+use mossy_protocol::settings::{
+    Diagnostics, EmbeddedPanels, SaveOutcome, SettingsForm, SettingsPage,
+};
 use tauri::{AppHandle, State};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 use tracing::{info, instrument, warn};
@@ -60,6 +62,7 @@ pub async fn settings_get(
     files: State<'_, SettingsFiles>,
 ) -> Result<SettingsPage, IpcError> {
     let settings = files.load()?;
+    let embedded_panels = embedded_panels(&app);
     // The watched folders are the Assets panel's; a failure there only empties the list.
     let watched_folders = match crate::assets::commands::assets_roots(app).await {
         Ok(roots) => roots.into_iter().map(|root| root.path).collect(),
@@ -77,7 +80,28 @@ pub async fn settings_get(
         settings_file: files.file.display().to_string(),
         logs_folder: files.logs.display().to_string(),
         watched_folders,
+        embedded_panels,
     })
+}
+
+/// The embedded-panel server as it runs now.
+fn embedded_panels(app: &AppHandle) -> EmbeddedPanels {
+    let Some(status) = tauri::Manager::try_state::<crate::embed::EmbedStatus>(app) else {
+        return EmbeddedPanels {
+            url: None,
+            problem: Some("It has not started.".to_owned()),
+            token_file: String::new(),
+        };
+    };
+    EmbeddedPanels {
+        url: status
+            .served
+            .as_ref()
+            .ok()
+            .map(|addr| format!("http://{addr}{}<name>", crate::embed::PANEL_PREFIX)),
+        problem: status.served.as_ref().err().cloned(),
+        token_file: status.token_file.display().to_string(),
+    }
 }
 
 /// Checks the form and, when every field is valid, writes it to the settings file.

@@ -2,7 +2,8 @@
 //! `http://127.0.0.1:<port>/panel/tool-monitor?token=...` and headless Chromium (the engine of
 //! Mossy's Electron window, from Debian's `chromium` and `chromium-driver`) shows it with live
 //! data from the bridge simulator over the loopback socket; requests without the token, with
-//! a wrong one, with a foreign `Host` or a foreign `Origin` are refused.
+//! a wrong one, with a foreign `Host` or a foreign `Origin` are refused. When the app closes
+//! the panel says so, and it comes back by itself when the app runs again.
 //!
 //! Run by `scripts/test.sh` under Xvfb (the app still opens its own window). A missing
 //! chromedriver, Chromium or app build fails the test; it never skips.
@@ -14,7 +15,8 @@ use std::time::Duration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use futures_util::{SinkExt, StreamExt};
 use mossy_tests::e2e::{
-    GroupChild, UI_TIMEOUT, free_port, start_app, start_simulator, workspace_root,
+    GroupChild, UI_TIMEOUT, free_port, start_app, start_simulator, wait_for_home_exit,
+    workspace_root,
 };
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -53,11 +55,16 @@ async fn tool_monitor_panel_runs_in_chromium_and_refuses_strangers() -> anyhow::
     let home = tempfile::tempdir()?;
     let bridge_port = free_port();
     let _simulator = start_simulator(bridge_port, SCENARIO);
-    let _app = start_app(
-        home.path(),
-        &format!("ws://127.0.0.1:{bridge_port}/bridge"),
-        &[("MOSSY_EMBED_ADDR", "127.0.0.1:0".as_ref())],
-    );
+    // A fixed port, so the app restarted below serves the page's address again.
+    let embed_addr = format!("127.0.0.1:{}", free_port());
+    let launch = || {
+        start_app(
+            home.path(),
+            &format!("ws://127.0.0.1:{bridge_port}/bridge"),
+            &[("MOSSY_EMBED_ADDR", embed_addr.as_ref())],
+        )
+    };
+    let mut app = launch();
     let (port, token) = wait_for_server(home.path()).await?;
     assert_eq!(token.len(), 64, "a 256-bit token in hex");
     let page = format!("/panel/tool-monitor?token={token}");
@@ -115,9 +122,65 @@ async fn tool_monitor_panel_runs_in_chromium_and_refuses_strangers() -> anyhow::
         failed => failed,
     };
     let build_shot = screenshot(&client, "embedded-build").await;
+    let result = match result {
+        Ok(()) => reconnects_after_restart(&client, &mut app, home.path(), launch).await,
+        failed => failed,
+    };
     let _ = client.close().await;
     println!("screenshots: {} {}", shot?.display(), build_shot?.display());
     result
+}
+
+/// The app closes under an open panel: the panel says so, and when the app runs again the
+/// panel comes back by itself (it reloads, so the check is a marker the reload clears).
+async fn reconnects_after_restart(
+    client: &Client,
+    app: &mut GroupChild,
+    home: &Path,
+    launch: impl FnOnce() -> GroupChild,
+) -> anyhow::Result<()> {
+    client
+        .execute("window.__beforeRestart = true;", Vec::new())
+        .await?;
+    app.terminate();
+    let notice = client
+        .wait()
+        .at_most(UI_TIMEOUT)
+        .for_element(Locator::Css("#embed-connection-lost[role='alert']"))
+        .await
+        .map_err(|err| anyhow::anyhow!("no notice that the app closed: {err}"))?;
+    assert!(
+        notice.text().await?.contains("Mossy Live closed"),
+        "the notice names what happened"
+    );
+    let lost_shot = screenshot(client, "embedded-app-closed").await?;
+    println!("screenshot: {}", lost_shot.display());
+
+    // Every process of the old app gone first: it holds the single-instance name until then.
+    wait_for_home_exit(home, UI_TIMEOUT).await;
+    *app = launch();
+    let deadline = tokio::time::Instant::now() + UI_TIMEOUT * 2;
+    loop {
+        let state = client
+            .execute(
+                "return [typeof window.__beforeRestart, \
+                 !!document.querySelector(\"#bridge-badge[data-state='connected']\"), \
+                 !!document.getElementById('embed-connection-lost')];",
+                Vec::new(),
+            )
+            .await;
+        // The page may be between unload and load; ask again.
+        if let Ok(state) = state
+            && state == json!(["undefined", true, false])
+        {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "the panel did not come back after the app restarted"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 async fn drive_panel(client: &Client, port: u16, page: &str) -> anyhow::Result<()> {

@@ -358,21 +358,34 @@ async fn settings_round_trip_through_the_page() -> anyhow::Result<()> {
     .await?;
     app.wait_for("#nav-settings").await?.click().await?;
 
-    // A valid address is saved to the file; the bridge only changes after a restart.
+    // Where the panels for Mossy's window are served now (the tests give a free port).
+    let served = app.wait_for("#settings-embed-status").await?.text().await?;
+    assert!(
+        served.starts_with("Served now at http://127.0.0.1:")
+            && served.contains("/panel/<name>; token in ")
+            && served.contains("embed-token"),
+        "{served}"
+    );
+
+    // Valid addresses are saved to the file; the bridge only changes after a restart.
     let url = app.wait_for("#settings-bridge-url").await?;
     url.clear().await?;
     url.send_keys("ws://127.0.0.1:9/bridge").await?;
     let token = app.wait_for("#settings-hub-token").await?;
     token.send_keys("s3cret-token").await?;
+    let embed = app.wait_for("#settings-embed-address").await?;
+    embed.clear().await?;
+    embed.send_keys("127.0.0.1:47999").await?;
     app.wait_for("#settings-save").await?.click().await?;
     let status = app.wait_for("#settings-status[data-state='saved']").await?;
     assert_eq!(
         status.text().await?,
-        "Saved. Restart Mossy Live to use the new bridge, tool or hub settings."
+        "Saved. Restart Mossy Live to use the new bridge, tool, hub or panel settings."
     );
     let saved = Settings::load(&settings_file)?;
     assert_eq!(saved.bridge.url, "ws://127.0.0.1:9/bridge");
     assert_eq!(saved.editor.token, "s3cret-token");
+    assert_eq!(saved.embedded_panels.address, "127.0.0.1:47999");
     app.screenshot("settings-saved").await?;
 
     // An out-of-range port: the message shows under the field and the file is untouched.
@@ -380,11 +393,21 @@ async fn settings_round_trip_through_the_page() -> anyhow::Result<()> {
     let url = app.wait_for("#settings-bridge-url").await?;
     url.clear().await?;
     url.send_keys("ws://127.0.0.1:70000/bridge").await?;
+    // An address another machine could reach is refused for the embedded panels.
+    let embed = app.wait_for("#settings-embed-address").await?;
+    embed.clear().await?;
+    embed.send_keys("0.0.0.0:47821").await?;
     app.wait_for("#settings-save").await?.click().await?;
     let message = app.wait_for("#bridge-url-error").await?;
     assert_eq!(
         message.text().await?,
         "The port in the bridge address must be a number from 1 to 65535, not \"70000\"."
+    );
+    let message = app.wait_for("#embed-address-error").await?;
+    assert_eq!(
+        message.text().await?,
+        "Panels are served to this computer only: use 127.0.0.1 (or [::1]) with a port, not \
+         0.0.0.0."
     );
     app.wait_for("#settings-status[data-state='invalid']")
         .await?;

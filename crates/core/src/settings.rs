@@ -4,6 +4,7 @@
 //! bridge address can also come from the environment ([`BRIDGE_URL_ENV`]) or the command
 //! line; the app shell applies those over the file, in that order.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -14,6 +15,13 @@ pub use form::*;
 
 /// Where Mossy's bridge listens unless told otherwise.
 pub const DEFAULT_BRIDGE_URL: &str = "ws://127.0.0.1:54321/bridge";
+
+/// Where the panels Mossy embeds in its own window are served unless told otherwise: next to
+/// the collaboration hub's 47820, and fixed so Mossy needs no discovery.
+pub const DEFAULT_EMBED_ADDRESS: &str = "127.0.0.1:47821";
+
+/// The embedded-panel address that turns the server off.
+pub const EMBED_OFF: &str = "off";
 
 /// Environment variable that overrides the bridge address from the settings file.
 pub const BRIDGE_URL_ENV: &str = "MOSSY_BRIDGE_URL";
@@ -80,6 +88,51 @@ pub struct Settings {
     pub notifications: NotificationSettings,
     /// The Assets panel.
     pub assets: AssetSettings,
+    /// The panels Mossy shows in its own window.
+    pub embedded_panels: EmbedSettings,
+}
+
+/// The loopback server of the panels Mossy shows in its own window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EmbedSettings {
+    /// `127.0.0.1:<port>` (any loopback address), or [`EMBED_OFF`]; see
+    /// [`parse_embed_address`].
+    pub address: String,
+}
+
+impl Default for EmbedSettings {
+    fn default() -> Self {
+        Self {
+            address: DEFAULT_EMBED_ADDRESS.to_owned(),
+        }
+    }
+}
+
+/// What an embedded-panel address means: `Ok(None)` for [`EMBED_OFF`], the address when it
+/// is a loopback one, else a sentence for the user. Port 0 takes a free port (the server
+/// writes the one it got to a file in the data folder).
+///
+/// Another machine must never reach the panels' API, so a non-loopback address is refused
+/// here rather than served.
+pub fn parse_embed_address(text: &str) -> Result<Option<SocketAddr>, String> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case(EMBED_OFF) {
+        return Ok(None);
+    }
+    let Ok(addr) = text.parse::<SocketAddr>() else {
+        return Err(format!(
+            "Enter an address and port such as {DEFAULT_EMBED_ADDRESS}, or {EMBED_OFF}."
+        ));
+    };
+    if !addr.ip().is_loopback() {
+        return Err(format!(
+            "Panels are served to this computer only: use 127.0.0.1 (or [::1]) with a port, \
+             not {}.",
+            addr.ip()
+        ));
+    }
+    Ok(Some(addr))
 }
 
 /// The Assets panel's settings.
@@ -317,7 +370,25 @@ executables = ["CapricaGui"]
                 editor: EditorSettings::default(),
                 notifications: NotificationSettings::default(),
                 assets: AssetSettings::default(),
+                embedded_panels: EmbedSettings::default(),
             }
+        );
+    }
+
+    #[test]
+    fn embedded_panel_address_reads_from_its_table() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(SETTINGS_FILE);
+        std::fs::write(&path, "[embedded_panels]\naddress = \"off\"\n").expect("write");
+        let settings = Settings::load(&path).expect("loads");
+        assert_eq!(settings.embedded_panels.address, EMBED_OFF);
+        assert_eq!(
+            parse_embed_address(&settings.embedded_panels.address),
+            Ok(None)
+        );
+        assert_eq!(
+            parse_embed_address(DEFAULT_EMBED_ADDRESS),
+            Ok(Some(SocketAddr::from(([127, 0, 0, 1], 47821))))
         );
     }
 

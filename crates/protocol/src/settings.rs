@@ -34,6 +34,8 @@ pub mod fields {
     pub const HUB_TOKEN: &str = "hub_token";
     /// [`super::SettingsForm::display_name`].
     pub const DISPLAY_NAME: &str = "display_name";
+    /// [`super::SettingsForm::embed_address`].
+    pub const EMBED_ADDRESS: &str = "embed_address";
     /// An extra tool's id.
     pub const TOOL_ID: &str = "id";
     /// An extra tool's display name.
@@ -67,6 +69,8 @@ pub struct SettingsForm {
     pub notify_builds: bool,
     /// Notify when a monitored tool exits unexpectedly.
     pub notify_tool_exits: bool,
+    /// Loopback address of the panels Mossy embeds in its own window, or `off`.
+    pub embed_address: String,
 }
 
 /// One extra tool as the page edits it.
@@ -94,6 +98,20 @@ pub struct SettingsPage {
     pub logs_folder: String,
     /// Folders the Assets panel watches (managed there, shown here read-only).
     pub watched_folders: Vec<String>,
+    /// Where the panels for Mossy's own window are served since this start.
+    pub embedded_panels: EmbeddedPanels,
+}
+
+/// The embedded-panel server as it runs now (its setting applies after a restart).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmbeddedPanels {
+    /// A panel's address without its token, such as
+    /// `http://127.0.0.1:47821/panel/<name>`; `None` when no server runs.
+    pub url: Option<String>,
+    /// Why no server runs (turned off, port taken); `None` when it runs.
+    pub problem: Option<String>,
+    /// The file holding the token Mossy adds to the address.
+    pub token_file: String,
 }
 
 /// One field the backend refused, and why.
@@ -152,6 +170,7 @@ mod tests {
             display_name: "Éléonore".into(),
             notify_builds: true,
             notify_tool_exits: false,
+            embed_address: "127.0.0.1:47821".into(),
         };
         round_trip(&SettingsPage {
             form,
@@ -159,6 +178,11 @@ mod tests {
             settings_file: "/home/u/settings.toml".into(),
             logs_folder: "/home/u/logs".into(),
             watched_folders: vec!["D:/Mods".into()],
+            embedded_panels: EmbeddedPanels {
+                url: Some("http://127.0.0.1:47821/panel/<name>".into()),
+                problem: None,
+                token_file: "/home/u/.config/mossy-live/embed-token".into(),
+            },
         });
         round_trip(&SaveOutcome::Saved {
             restart_needed: true,

@@ -125,29 +125,7 @@ fn socket() -> Result<Rc<Socket>, JsValue> {
 
 impl Socket {
     fn connect() -> Result<Self, JsValue> {
-        let location = web_sys::window()
-            .ok_or_else(|| to_js(unreachable_backend()))?
-            .location();
-        let token = web_sys::UrlSearchParams::new_with_str(&location.search()?)?
-            .get(TOKEN_PARAM)
-            .ok_or_else(|| {
-                to_js(IpcError {
-                    code: ErrorCode::Invalid,
-                    message: "This panel's address has no token; copy the whole address from \
-                              Mossy Live's settings."
-                        .to_owned(),
-                })
-            })?;
-        let scheme = if location.protocol()? == "https:" {
-            "wss"
-        } else {
-            "ws"
-        };
-        let token = String::from(js_sys::encode_uri_component(&token));
-        let url = format!(
-            "{scheme}://{}{SOCKET_PATH}?{TOKEN_PARAM}={token}",
-            location.host()?
-        );
+        let url = socket_url()?;
         let ws = web_sys::WebSocket::new(&url)?;
 
         let on_open = Closure::<dyn FnMut(JsValue)>::new(|_| with_socket(Socket::opened));
@@ -250,7 +228,104 @@ impl Socket {
             let _ = reject.call1(&JsValue::NULL, &error);
         }
         web_sys::console::error_1(&"mossy-live: the connection to Mossy Live closed".into());
+        // A socket that never opened was refused (a wrong token): trying again cannot help,
+        // and the requests' errors already say why.
+        if self.open.get() {
+            show_connection_lost();
+            try_again_later();
+        }
     }
+}
+
+/// The socket's address: this page's own origin, with the token from the page's address.
+fn socket_url() -> Result<String, JsValue> {
+    let location = web_sys::window()
+        .ok_or_else(|| to_js(unreachable_backend()))?
+        .location();
+    let token = web_sys::UrlSearchParams::new_with_str(&location.search()?)?
+        .get(TOKEN_PARAM)
+        .ok_or_else(|| {
+            to_js(IpcError {
+                code: ErrorCode::Invalid,
+                message: "This panel's address has no token; copy the whole address from \
+                          Mossy Live's settings."
+                    .to_owned(),
+            })
+        })?;
+    let scheme = if location.protocol()? == "https:" {
+        "wss"
+    } else {
+        "ws"
+    };
+    let token = String::from(js_sys::encode_uri_component(&token));
+    Ok(format!(
+        "{scheme}://{}{SOCKET_PATH}?{TOKEN_PARAM}={token}",
+        location.host()?
+    ))
+}
+
+/// The id of the line that says the app went away.
+const CONNECTION_LOST_ID: &str = "embed-connection-lost";
+
+/// Milliseconds between tries to reach the app again.
+const RETRY_EVERY_MS: i32 = 2_000;
+
+/// Tells the user, over the panel, that Mossy Live went away and that the panel comes back by
+/// itself. The panel keeps showing what it had; the editor keeps unsent edits in its offline
+/// copy.
+fn show_connection_lost() {
+    let Some(document) = web_sys::window().and_then(|window| window.document()) else {
+        return;
+    };
+    if document.get_element_by_id(CONNECTION_LOST_ID).is_some() {
+        return;
+    }
+    let (Ok(line), Some(body)) = (document.create_element("div"), document.body()) else {
+        return;
+    };
+    line.set_id(CONNECTION_LOST_ID);
+    let _ = line.set_attribute("role", "alert");
+    line.set_text_content(Some(
+        "Mossy Live closed. This panel reconnects by itself when Mossy Live runs again.",
+    ));
+    let _ = body.append_child(&line);
+}
+
+/// Opens a trial socket after [`RETRY_EVERY_MS`]. When one opens, the app is back: the page
+/// reloads, which starts every stream afresh from the app's current state; when it fails,
+/// another try follows.
+fn try_again_later() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let attempt = Closure::once_into_js(try_socket);
+    if window
+        .set_timeout_with_callback_and_timeout_and_arguments_0(
+            attempt.unchecked_ref(),
+            RETRY_EVERY_MS,
+        )
+        .is_err()
+    {
+        web_sys::console::error_1(&"mossy-live: cannot schedule a reconnect".into());
+    }
+}
+
+fn try_socket() {
+    let trial = match socket_url().and_then(|url| web_sys::WebSocket::new(&url)) {
+        Ok(trial) => trial,
+        Err(_) => return try_again_later(),
+    };
+    let opened = trial.clone();
+    let on_open = Closure::once_into_js(move || {
+        opened.set_onclose(None);
+        let _ = opened.close();
+        if let Some(window) = web_sys::window() {
+            let _ = window.location().reload();
+        }
+    });
+    let on_close = Closure::once_into_js(try_again_later);
+    trial.set_onopen(Some(on_open.unchecked_ref()));
+    trial.set_onclose(Some(on_close.unchecked_ref()));
 }
 
 fn with_socket(action: impl FnOnce(&Socket)) {
@@ -262,7 +337,7 @@ fn with_socket(action: impl FnOnce(&Socket)) {
 fn closed_error() -> IpcError {
     IpcError {
         code: ErrorCode::Internal,
-        message: "The connection to Mossy Live closed; start Mossy Live and reload the panel."
+        message: "The connection to Mossy Live closed; this panel reconnects when it runs again."
             .to_owned(),
     }
 }

@@ -9,7 +9,8 @@ mod support;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use mossy_protocol::settings::{
-    ExtraToolForm, FieldError, SaveOutcome, SettingsForm, SettingsPage as Loaded, fields,
+    EmbeddedPanels, ExtraToolForm, FieldError, SaveOutcome, SettingsForm, SettingsPage as Loaded,
+    fields,
 };
 
 use crate::components::update_check::UpdateCheckBox;
@@ -108,6 +109,7 @@ fn SettingsBody(loaded: Loaded) -> impl IntoView {
     let display_name = RwSignal::new(form.display_name);
     let notify_builds = RwSignal::new(form.notify_builds);
     let notify_tool_exits = RwSignal::new(form.notify_tool_exits);
+    let embed_address = RwSignal::new(form.embed_address);
     let next_key = StoredValue::new(form.extra_tools.len() as u64);
     let tools = RwSignal::new(
         form.extra_tools
@@ -133,6 +135,7 @@ fn SettingsBody(loaded: Loaded) -> impl IntoView {
             display_name: display_name.get_untracked(),
             notify_builds: notify_builds.get_untracked(),
             notify_tool_exits: notify_tool_exits.get_untracked(),
+            embed_address: embed_address.get_untracked(),
         };
         state.set(SaveState::Saving);
         leptos::task::spawn_local(async move {
@@ -233,6 +236,19 @@ fn SettingsBody(loaded: Loaded) -> impl IntoView {
             </label>
         </section>
 
+        <section class="settings-section">
+            <h2>"Panels in Mossy's window" <span class="restart-note">"applies after a restart"</span></h2>
+            <p class="panel-sub">"Mossy can show a panel inside its own window instead of opening one here. It finds the panels at this address on this computer and reads the token from the file below."</p>
+            <label class="field">
+                <span>"Address (127.0.0.1 and a port, or off)"</span>
+                <input id="settings-embed-address" type="text" class="mono" spellcheck="false"
+                    prop:value=move || embed_address.get()
+                    on:input=move |ev| embed_address.set(event_target_value(&ev)) />
+                <FieldMessage errors field=fields::EMBED_ADDRESS.to_owned() />
+            </label>
+            <EmbedStatusLine panels=loaded.embedded_panels />
+        </section>
+
         <div class="settings-save">
             <button class="primary" id="settings-save" on:click=save
                 disabled=move || state.get() == SaveState::Saving>"Save"</button>
@@ -258,6 +274,27 @@ fn SettingsBody(loaded: Loaded) -> impl IntoView {
 
         <SupportSection logs_folder=loaded.logs_folder />
         <WindowsSection />
+    }
+}
+
+/// Where the embedded panels are served since this start, or why they are not.
+#[component]
+fn EmbedStatusLine(panels: EmbeddedPanels) -> impl IntoView {
+    let token_file = panels.token_file;
+    match (panels.url, panels.problem) {
+        (Some(url), _) => view! {
+            <p class="embed-status" id="settings-embed-status">
+                "Served now at " <code class="mono">{url}</code> "; token in "
+                <code class="mono">{token_file}</code> "."
+            </p>
+        }
+        .into_any(),
+        (None, problem) => view! {
+            <p class="embed-status off" id="settings-embed-status">
+                "Not served now. " {problem}
+            </p>
+        }
+        .into_any(),
     }
 }
 
@@ -349,7 +386,8 @@ fn SaveStatus(state: RwSignal<SaveState>) -> impl IntoView {
                 restart_needed: true,
             } => (
                 "saved",
-                "Saved. Restart Mossy Live to use the new bridge, tool or hub settings.".to_owned(),
+                "Saved. Restart Mossy Live to use the new bridge, tool, hub or panel settings."
+                    .to_owned(),
             ),
             SaveState::Invalid => (
                 "invalid",

@@ -6,7 +6,7 @@
 
 use mossy_protocol::settings::{ExtraToolForm, FieldError, SettingsForm, fields};
 
-use super::{ExtraTool, Settings};
+use super::{EMBED_OFF, ExtraTool, Settings, parse_embed_address};
 
 /// Longest display name, in characters: other editors see it on a cursor label and in the
 /// presence list, where a longer name is cut anyway.
@@ -40,6 +40,7 @@ pub fn form_from_settings(settings: &Settings) -> SettingsForm {
         display_name: settings.editor.display_name.clone(),
         notify_builds: settings.notifications.builds,
         notify_tool_exits: settings.notifications.tool_exits,
+        embed_address: settings.embedded_panels.address.clone(),
     }
 }
 
@@ -85,6 +86,14 @@ pub fn apply_form(settings: &Settings, form: &SettingsForm) -> Result<Settings, 
             "The name cannot contain line breaks or tabs.".into(),
         );
     }
+    let embed_address = match parse_embed_address(&form.embed_address) {
+        Ok(Some(_)) => form.embed_address.trim().to_owned(),
+        Ok(None) => EMBED_OFF.to_owned(),
+        Err(message) => {
+            refuse(fields::EMBED_ADDRESS.into(), message);
+            String::new()
+        }
+    };
 
     let mut extra = Vec::with_capacity(form.extra_tools.len());
     for (index, tool) in form.extra_tools.iter().enumerate() {
@@ -137,14 +146,19 @@ pub fn apply_form(settings: &Settings, form: &SettingsForm) -> Result<Settings, 
     next.editor.display_name = display_name.to_owned();
     next.notifications.builds = form.notify_builds;
     next.notifications.tool_exits = form.notify_tool_exits;
+    next.embedded_panels.address = embed_address;
     Ok(next)
 }
 
 /// True when going from `before` to `after` changes something the app reads only at start:
-/// the bridge connection, the tool table and the editor's hub (the hub is started, and the
-/// page's content policy allows its address, before the first window opens).
+/// the bridge connection, the tool table, the editor's hub (the hub is started, and the
+/// page's content policy allows its address, before the first window opens) and the
+/// embedded-panel server.
 pub fn needs_restart(before: &Settings, after: &Settings) -> bool {
-    before.bridge != after.bridge || before.tools != after.tools || before.editor != after.editor
+    before.bridge != after.bridge
+        || before.tools != after.tools
+        || before.editor != after.editor
+        || before.embedded_panels != after.embedded_panels
 }
 
 /// Checks a WebSocket address: `ws://` or `wss://`, a host, and a port from 1 to 65535 when
@@ -399,6 +413,50 @@ mod tests {
     }
 
     #[test]
+    fn embed_address_is_loopback_or_off() {
+        for (text, saved) in [
+            (" 127.0.0.1:5000 ", "127.0.0.1:5000"),
+            ("[::1]:47821", "[::1]:47821"),
+            ("OFF", "off"),
+        ] {
+            let form = SettingsForm {
+                embed_address: text.into(),
+                ..valid_form()
+            };
+            let applied = apply_form(&Settings::default(), &form).expect("accepted");
+            assert_eq!(applied.embedded_panels.address, saved);
+            assert!(needs_restart(&Settings::default(), &applied));
+        }
+        for (text, message) in [
+            (
+                "0.0.0.0:47821",
+                "use 127.0.0.1 (or [::1]) with a port, not 0.0.0.0.",
+            ),
+            (
+                "192.168.1.20:47821",
+                "use 127.0.0.1 (or [::1]) with a port, not 192.168.1.20.",
+            ),
+            (
+                "127.0.0.1",
+                "Enter an address and port such as 127.0.0.1:47821, or off.",
+            ),
+            (
+                "localhost:47821",
+                "Enter an address and port such as 127.0.0.1:47821, or off.",
+            ),
+        ] {
+            let form = SettingsForm {
+                embed_address: text.into(),
+                ..valid_form()
+            };
+            let errors = errors_of(&form);
+            assert_eq!(errors.len(), 1, "{text}: {errors:?}");
+            assert_eq!(errors[0].0, fields::EMBED_ADDRESS);
+            assert!(errors[0].1.ends_with(message), "{text}: {}", errors[0].1);
+        }
+    }
+
+    #[test]
     fn extra_tool_errors_point_at_their_row() {
         let tool = |id: &str, exes: &[&str]| ExtraToolForm {
             id: id.into(),
@@ -465,6 +523,7 @@ mod tests {
             display_name: " Ada ".into(),
             notify_builds: false,
             notify_tool_exits: true,
+            embed_address: " 127.0.0.1:47821 ".into(),
         };
         let applied = apply_form(&settings, &form).expect("valid");
         assert_eq!(applied.builds, settings.builds);
@@ -480,6 +539,7 @@ mod tests {
         );
         assert_eq!(applied.editor.token, "abc");
         assert_eq!(applied.editor.display_name, "Ada");
+        assert_eq!(applied.embedded_panels.address, "127.0.0.1:47821");
         assert!(!applied.notifications.builds && applied.notifications.tool_exits);
         assert_eq!(form_from_settings(&applied).extra_tools[0].name, "");
         assert!(needs_restart(&settings, &applied));
