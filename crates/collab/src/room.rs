@@ -333,7 +333,10 @@ impl Room {
         if let Err(error) = self.awareness.apply_update(update) {
             debug!(room = %self.name, conn = conn.0, %error, "awareness update not applied");
         }
-        self.broadcast(frame, Some(conn));
+        // The sender gets it back too, as from the reference y-websocket server: y-websocket
+        // closes a connection that heard nothing for 30 s, and a client alone in a room
+        // would otherwise reconnect, and sync the whole document again, twice a minute.
+        self.broadcast(frame, None);
     }
 
     fn send_to(&mut self, conn: ConnId, frame: Bytes) {
