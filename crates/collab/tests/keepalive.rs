@@ -38,10 +38,7 @@ async fn a_lone_clients_awareness_comes_back_to_it() {
                 continue;
             };
             if let Ok(Message::Awareness(update)) = Message::decode_v1(&bytes)
-                && update
-                    .clients
-                    .keys()
-                    .any(|id| id.get() == LONE_CLIENT)
+                && update.clients.keys().any(|id| id.get() == LONE_CLIENT)
             {
                 return true;
             }
