@@ -89,22 +89,30 @@ pub(crate) fn read_up_to(reader: &mut impl io::Read, buf: &mut [u8]) -> io::Resu
     Ok(filled)
 }
 
-/// Text taken from a file, made safe to put in a one-line message: control characters are
-/// escaped (`\nNRL`) and the text is cut to 40 characters, so a damaged header can neither
-/// break the gallery's error badge over lines nor flood it.
+/// Text taken from a file, made safe to put in a one-line message: control characters, line
+/// and paragraph separators and bidirectional overrides are escaped (`\nNRL`, `\u{202e}`),
+/// and the result is cut to 60 characters, so a damaged header can neither break the
+/// gallery's error badge over lines, reorder it, nor flood it.
 pub(crate) fn printable(text: &str) -> String {
-    const MAX_CHARS: usize = 40;
+    const MAX_CHARS: usize = 60;
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
     let mut shown = String::new();
-    for (i, c) in text.chars().enumerate() {
-        if i == MAX_CHARS {
+    let mut count = 0;
+    for c in text.chars() {
+        let piece: String = if hidden(c) {
+            c.escape_default().collect()
+        } else {
+            c.to_string()
+        };
+        count += piece.chars().count();
+        if count > MAX_CHARS {
             shown.push('…');
             break;
         }
-        if c.is_control() {
-            shown.extend(c.escape_debug());
-        } else {
-            shown.push(c);
-        }
+        shown.push_str(&piece);
     }
     shown
 }
@@ -161,9 +169,15 @@ mod tests {
     #[test]
     fn printable_text_is_one_short_line() {
         assert_eq!(printable("20.2.0.7"), "20.2.0.7");
-        assert_eq!(printable("\nNR\u{0}"), "\\nNR\\0");
-        let long = printable(&"x".repeat(500));
-        assert!(long.chars().count() < 50 && long.contains('…'), "{long}");
+        assert_eq!(printable("\nNR\u{0}"), "\\nNR\\u{0}");
+        assert_eq!(printable("a\u{2028}b\u{202e}c"), "a\\u{2028}b\\u{202e}c");
+        for long in ["x".repeat(500), "\u{1}".repeat(500)] {
+            let shown = printable(&long);
+            assert!(
+                shown.chars().count() <= 61 && shown.ends_with('…'),
+                "{shown}"
+            );
+        }
     }
 
     #[test]
