@@ -274,7 +274,7 @@ impl Room {
             self.awareness.remove_state(*id);
         }
         if let Ok(update) = self.awareness.update_with_clients(peer.awareness_ids) {
-            self.broadcast(Message::Awareness(update).encode_v1().into(), None);
+            self.broadcast(Message::Awareness(update).encode_v1().into());
         }
     }
 
@@ -305,7 +305,7 @@ impl Room {
                     warn!(room = %self.name, conn = conn.0, %error, "stored update did not apply");
                     return;
                 }
-                self.broadcast(wire::encode_update(&update).into(), None);
+                self.broadcast(wire::encode_update(&update).into());
             }
             Message::Awareness(update) => self.relay_awareness(conn, update),
             Message::AwarenessQuery => {
@@ -320,13 +320,22 @@ impl Room {
     }
 
     fn relay_awareness(&mut self, conn: ConnId, update: AwarenessUpdate) {
-        if let Some(peer) = self.peers.get_mut(&conn) {
-            for (id, entry) in &update.clients {
-                if &*entry.json == "null" {
+        // A state belongs to the connection that first announced it. y-websocket clients pass
+        // on every state they learn, so the same id also arrives from the others; if those
+        // claimed it, a bystander's disconnect would remove a peer who is still here.
+        for (id, entry) in &update.clients {
+            if &*entry.json == "null" {
+                if let Some(peer) = self.peers.get_mut(&conn) {
                     peer.awareness_ids.remove(id);
-                } else {
-                    peer.awareness_ids.insert(*id);
                 }
+                continue;
+            }
+            let owned = self
+                .peers
+                .values()
+                .any(|peer| peer.awareness_ids.contains(id));
+            if !owned && let Some(peer) = self.peers.get_mut(&conn) {
+                peer.awareness_ids.insert(*id);
             }
         }
         let frame: Bytes = Message::Awareness(update.clone()).encode_v1().into();
@@ -336,7 +345,7 @@ impl Room {
         // The sender gets it back too, as from the reference y-websocket server: y-websocket
         // closes a connection that heard nothing for 30 s, and a client alone in a room
         // would otherwise reconnect, and sync the whole document again, twice a minute.
-        self.broadcast(frame, None);
+        self.broadcast(frame);
     }
 
     fn send_to(&mut self, conn: ConnId, frame: Bytes) {
@@ -349,12 +358,11 @@ impl Room {
         }
     }
 
-    /// Sends a frame to every peer but `except`; peers that cannot take it are dropped.
-    fn broadcast(&mut self, frame: Bytes, except: Option<ConnId>) {
+    /// Sends a frame to every peer; peers that cannot take it are dropped.
+    fn broadcast(&mut self, frame: Bytes) {
         let failed: Vec<(ConnId, mpsc::error::TrySendError<Bytes>)> = self
             .peers
             .iter()
-            .filter(|(conn, _)| Some(**conn) != except)
             .filter_map(|(conn, peer)| {
                 peer.outbox
                     .try_send(frame.clone())

@@ -13,6 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 use yrs::sync::{Awareness, Message};
+use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{Doc, ReadTxn, StateVector, Text, Transact};
 
@@ -245,6 +246,55 @@ async fn dropped_peer_awareness_is_removed_for_others() {
             .wait_until(support::SETTLE, |c| c.peers().is_empty())
             .await
     );
+    hub.shutdown().await;
+}
+
+// y-websocket clients pass on every awareness state they learn. When such a bystander goes,
+// the peers whose states it passed on are still here and must stay listed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bystander_leaving_does_not_remove_others() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let hub = support::start_hub(data.path(), None).await;
+    let watcher = support::client(hub.local_addr(), "presence", None).await;
+    let nora = support::client(hub.local_addr(), "presence", None).await;
+    nora.set_awareness(&serde_json::json!({"user": {"name": "Nora"}}))
+        .expect("awareness set");
+    let nora_id = nora.client_id();
+    assert!(
+        watcher
+            .wait_until(support::SETTLE, |c| c.peers().contains_key(&nora_id))
+            .await
+    );
+
+    // The bystander hears Nora's state when it joins and passes it on, as y-websocket does.
+    let mut bystander = raw(hub.local_addr(), "presence").await;
+    let passed_on = async {
+        while let Some(Ok(WsMessage::Binary(bytes))) = bystander.next().await {
+            if let Ok(Message::Awareness(update)) = Message::decode_v1(&bytes)
+                && update.clients.keys().any(|id| id.get() == nora_id)
+            {
+                return Some(bytes);
+            }
+        }
+        None
+    };
+    let frame = tokio::time::timeout(support::SETTLE, passed_on)
+        .await
+        .ok()
+        .flatten()
+        .expect("the bystander hears Nora's state");
+    bystander
+        .send(WsMessage::Binary(frame))
+        .await
+        .expect("passed on");
+    drop(bystander);
+
+    let lost = watcher
+        .wait_until(std::time::Duration::from_secs(2), |c| {
+            !c.peers().contains_key(&nora_id)
+        })
+        .await;
+    assert!(!lost, "Nora is still listed after the bystander left");
     hub.shutdown().await;
 }
 
