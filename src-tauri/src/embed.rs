@@ -42,7 +42,7 @@ use mossy_protocol::panel::Panel;
 use subtle::ConstantTimeEq;
 use tauri::AppHandle;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tracing::{debug, error, info, warn};
+use tracing::{debug, info, warn};
 
 /// Environment variable with the address the embedded-panel server listens on, such as
 /// `127.0.0.1:0` (tests take a free port), or `off` to not serve panels at all.
@@ -86,39 +86,44 @@ pub struct EmbedStatus {
 /// port taken) is logged once and the reason kept in [`EmbedStatus`]; the app runs on.
 pub fn setup(app: &tauri::App, dirs: &AppDirs, setting: &str) {
     let token_file = dirs.config.join(TOKEN_FILE);
-    let env = std::env::var(EMBED_ADDR_ENV).ok();
-    let served = bind_address(env.as_deref(), setting).and_then(|addr| {
-        start(app.handle().clone(), &token_file, dirs, addr).map_err(|err| {
-            let problem = format!("{err:#}");
-            error!(%addr, error = problem, "embedded panels are not served");
-            format!("It could not start on {addr}: {problem}.")
-        })
-    });
-    if let Err(problem) = &served {
-        info!(problem, "embedded panels are not served");
+    // An empty variable counts as unset, as a shell's `MOSSY_EMBED_ADDR=` means.
+    let env = std::env::var(EMBED_ADDR_ENV)
+        .ok()
+        .filter(|value| !value.trim().is_empty());
+    let served = match bind_address(env.as_deref(), setting) {
+        Ok(Some(addr)) => start(app.handle().clone(), &token_file, dirs, addr)
+            .map_err(|err| format!("It could not start on {addr}: {err:#}.")),
+        Ok(None) => Err(format!(
+            "It is turned off ({}).",
+            if env.is_some() {
+                EMBED_ADDR_ENV
+            } else {
+                SETTINGS_FILE
+            }
+        )),
+        Err(problem) => Err(problem),
+    };
+    match &served {
+        Ok(_) => {}
+        Err(problem) if problem.starts_with("It is turned off") => {
+            info!(problem, "embedded panels are not served");
+        }
+        Err(problem) => warn!(problem, "embedded panels are not served"),
     }
     tauri::Manager::manage(app, EmbedStatus { served, token_file });
 }
 
 /// The address to listen on: `env` (the value of [`EMBED_ADDR_ENV`]) when set, else
-/// `setting`, read by [`parse_embed_address`]. `Err` says why nothing is served: turned off,
-/// or an address that is not a loopback one (the panels' API must never be reachable from
-/// another machine) or not an address at all.
-fn bind_address(env: Option<&str>, setting: &str) -> Result<SocketAddr, String> {
+/// `setting`, read by [`parse_embed_address`]; `None` when it says off. `Err` says why an
+/// address was refused: not 127.0.0.1 or ::1 (the panels' API must never be reachable from
+/// another machine), or not an address at all.
+fn bind_address(env: Option<&str>, setting: &str) -> Result<Option<SocketAddr>, String> {
     let (text, source) = match env {
         Some(text) => (text, EMBED_ADDR_ENV),
         None => (setting, SETTINGS_FILE),
     };
-    match parse_embed_address(text) {
-        Ok(Some(addr)) => Ok(addr),
-        Ok(None) => Err(format!("It is turned off ({source}).")),
-        Err(problem) => {
-            warn!(value = %text, source, problem, "embedded-panel address refused");
-            Err(format!(
-                "The address {text:?} in {source} was refused. {problem}"
-            ))
-        }
-    }
+    parse_embed_address(text)
+        .map_err(|problem| format!("The address {text:?} in {source} was refused. {problem}"))
 }
 
 fn start(
@@ -489,19 +494,23 @@ mod tests {
 
     #[test]
     fn only_loopback_addresses_are_served() {
-        let localhost = |port| Ok(SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port)));
+        let localhost = |port| {
+            Ok(Some(SocketAddr::from((
+                std::net::Ipv4Addr::LOCALHOST,
+                port,
+            ))))
+        };
         assert_eq!(bind_address(None, "127.0.0.1:47821"), localhost(47821));
         assert_eq!(bind_address(Some("127.0.0.1:0"), "off"), localhost(0));
-        assert!(bind_address(None, "[::1]:5000").is_ok());
-        assert_eq!(
-            bind_address(Some("OFF"), "127.0.0.1:47821"),
-            Err(format!("It is turned off ({EMBED_ADDR_ENV})."))
-        );
-        assert_eq!(
-            bind_address(None, "off"),
-            Err("It is turned off (settings.toml).".to_owned())
-        );
-        for refused in ["0.0.0.0:47821", "192.168.1.4:47821", "junk"] {
+        assert!(matches!(bind_address(None, "[::1]:5000"), Ok(Some(_))));
+        assert_eq!(bind_address(Some("OFF"), "127.0.0.1:47821"), Ok(None));
+        assert_eq!(bind_address(None, "off"), Ok(None));
+        for refused in [
+            "0.0.0.0:47821",
+            "192.168.1.4:47821",
+            "127.0.0.2:47821",
+            "junk",
+        ] {
             let problem = bind_address(None, refused).expect_err(refused);
             assert!(
                 problem.starts_with(&format!(

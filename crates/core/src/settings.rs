@@ -96,7 +96,7 @@ pub struct Settings {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EmbedSettings {
-    /// `127.0.0.1:<port>` (any loopback address), or [`EMBED_OFF`]; see
+    /// `127.0.0.1:<port>` (or `[::1]:<port>`), or [`EMBED_OFF`]; see
     /// [`parse_embed_address`].
     pub address: String,
 }
@@ -110,7 +110,7 @@ impl Default for EmbedSettings {
 }
 
 /// What an embedded-panel address means: `Ok(None)` for [`EMBED_OFF`], the address when it
-/// is a loopback one, else a sentence for the user. Port 0 takes a free port (the server
+/// is 127.0.0.1 or ::1 with a port, else a sentence for the user. Port 0 takes a free port (the server
 /// writes the one it got to a file in the data folder).
 ///
 /// Another machine must never reach the panels' API, so a non-loopback address is refused
@@ -125,7 +125,13 @@ pub fn parse_embed_address(text: &str) -> Result<Option<SocketAddr>, String> {
             "Enter an address and port such as {DEFAULT_EMBED_ADDRESS}, or {EMBED_OFF}."
         ));
     };
-    if !addr.ip().is_loopback() {
+    // 127.0.0.1 or ::1 exactly: the server accepts only those (and `localhost`) as the Host
+    // of a request, so another address of the loopback range would be served but refused.
+    let own_host = match addr.ip() {
+        std::net::IpAddr::V4(ip) => ip == std::net::Ipv4Addr::LOCALHOST,
+        std::net::IpAddr::V6(ip) => ip == std::net::Ipv6Addr::LOCALHOST,
+    };
+    if !own_host {
         return Err(format!(
             "Panels are served to this computer only: use 127.0.0.1 (or [::1]) with a port, \
              not {}.",

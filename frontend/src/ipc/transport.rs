@@ -267,8 +267,34 @@ fn socket_url() -> Result<String, JsValue> {
 /// The id of the line that says the app went away.
 const CONNECTION_LOST_ID: &str = "embed-connection-lost";
 
-/// Milliseconds between tries to reach the app again.
-const RETRY_EVERY_MS: i32 = 2_000;
+/// Milliseconds before the first try to reach the app again; each failed try doubles it.
+const FIRST_RETRY_MS: i32 = 2_000;
+
+/// The longest wait between tries: an app closed for the night costs two requests a minute.
+const LONGEST_RETRY_MS: i32 = 30_000;
+
+/// A trial socket and its two handlers, kept until the next try replaces them (a handler
+/// must not free itself while it runs, and the one of the two that never fires would
+/// otherwise never be freed).
+struct Trial {
+    ws: web_sys::WebSocket,
+    _on_open: Closure<dyn FnMut()>,
+    _on_close: Closure<dyn FnMut()>,
+}
+
+impl Drop for Trial {
+    fn drop(&mut self) {
+        self.ws.set_onopen(None);
+        self.ws.set_onclose(None);
+    }
+}
+
+thread_local! {
+    /// The current trial socket, while the app is away.
+    static TRIAL: RefCell<Option<Trial>> = const { RefCell::new(None) };
+    /// The wait before the next try.
+    static RETRY_MS: Cell<i32> = const { Cell::new(FIRST_RETRY_MS) };
+}
 
 /// Tells the user, over the panel, that Mossy Live went away and that the panel comes back by
 /// itself. The panel keeps showing what it had; the editor keeps unsent edits in its offline
@@ -291,41 +317,53 @@ fn show_connection_lost() {
     let _ = body.append_child(&line);
 }
 
-/// Opens a trial socket after [`RETRY_EVERY_MS`]. When one opens, the app is back: the page
-/// reloads, which starts every stream afresh from the app's current state; when it fails,
-/// another try follows.
+/// Opens a trial socket after the current wait, and doubles the wait up to
+/// [`LONGEST_RETRY_MS`]. When a trial opens, the app is back: the page reloads, which starts
+/// every stream afresh from the app's current state; when it fails, another try follows.
 fn try_again_later() {
     let Some(window) = web_sys::window() else {
         return;
     };
+    let wait = RETRY_MS.with(|retry| retry.replace((retry.get() * 2).min(LONGEST_RETRY_MS)));
+    // Called exactly once, so freed then.
     let attempt = Closure::once_into_js(try_socket);
     if window
-        .set_timeout_with_callback_and_timeout_and_arguments_0(
-            attempt.unchecked_ref(),
-            RETRY_EVERY_MS,
-        )
+        .set_timeout_with_callback_and_timeout_and_arguments_0(attempt.unchecked_ref(), wait)
         .is_err()
     {
         web_sys::console::error_1(&"mossy-live: cannot schedule a reconnect".into());
     }
 }
 
+/// Runs from a timer, never from a trial's own handler, so replacing the previous trial
+/// (and freeing its handlers) here is safe.
 fn try_socket() {
-    let trial = match socket_url().and_then(|url| web_sys::WebSocket::new(&url)) {
-        Ok(trial) => trial,
-        Err(_) => return try_again_later(),
+    let ws = match socket_url().and_then(|url| web_sys::WebSocket::new(&url)) {
+        Ok(ws) => ws,
+        Err(_) => {
+            TRIAL.with(|trial| trial.borrow_mut().take());
+            return try_again_later();
+        }
     };
-    let opened = trial.clone();
-    let on_open = Closure::once_into_js(move || {
+    let opened = ws.clone();
+    let on_open = Closure::<dyn FnMut()>::new(move || {
         opened.set_onclose(None);
         let _ = opened.close();
         if let Some(window) = web_sys::window() {
             let _ = window.location().reload();
         }
     });
-    let on_close = Closure::once_into_js(try_again_later);
-    trial.set_onopen(Some(on_open.unchecked_ref()));
-    trial.set_onclose(Some(on_close.unchecked_ref()));
+    let on_close = Closure::<dyn FnMut()>::new(try_again_later);
+    ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    let previous = TRIAL.with(|trial| {
+        trial.borrow_mut().replace(Trial {
+            ws,
+            _on_open: on_open,
+            _on_close: on_close,
+        })
+    });
+    drop(previous);
 }
 
 fn with_socket(action: impl FnOnce(&Socket)) {

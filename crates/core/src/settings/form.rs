@@ -437,6 +437,10 @@ mod tests {
                 "use 127.0.0.1 (or [::1]) with a port, not 192.168.1.20.",
             ),
             (
+                "127.0.0.2:47821",
+                "use 127.0.0.1 (or [::1]) with a port, not 127.0.0.2.",
+            ),
+            (
                 "127.0.0.1",
                 "Enter an address and port such as 127.0.0.1:47821, or off.",
             ),
