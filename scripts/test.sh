@@ -19,19 +19,21 @@ cargo clippy --locked --workspace --all-targets -- -D warnings
 echo "test: clippy for x86_64-pc-windows-gnu (the app and its crates)"
 cargo clippy --locked --target x86_64-pc-windows-gnu -p mossy-live -p mossy-core -- -D warnings
 
+# Also the signed test packages of the updater test (tests/tests/updater_deb.rs).
+bash scripts/build.sh --update-test-bundles
+
 # And linked: a Windows .exe proves the cross build works to the end (mingw, WebView2 loader,
-# the manifest and icon resources). Unoptimised, as it is never run here.
+# the manifest and icon resources, the frontend built above embedded, no console window).
+# Unoptimised, as it is never run here.
 echo "test: link mossy-live.exe for x86_64-pc-windows-gnu"
-cargo build --locked --target x86_64-pc-windows-gnu --profile windows-link-check -p mossy-live
+cargo build --locked --target x86_64-pc-windows-gnu --profile windows-link-check -p mossy-live \
+  --features custom-protocol
 exe=target/x86_64-pc-windows-gnu/windows-link-check/mossy-live.exe
 if [ "$(head -c 2 "$exe")" != "MZ" ]; then
   echo "test: $exe is not a Windows executable" >&2
   exit 1
 fi
 echo "test: $exe ($(du -m "$exe" | cut -f1) MB)"
-
-# Also the signed test packages of the updater test (tests/tests/updater_deb.rs).
-bash scripts/build.sh --update-test-bundles
 
 # The webview tests need an X display. Start a private Xvfb unless one is given.
 xvfb_pid=""
