@@ -47,12 +47,14 @@ pub fn run() {
             std::process::exit(1);
         }
     };
+    let mut context = tauri::generate_context!();
+    windows::set_instance_id(&mut context);
+    // Before anything starts: a later launch only passes its request on and exits.
+    windows::hand_over_early(&context);
+
     // Held until the app exits so the log file receives every line.
     let _log_guard = logging::init(&dirs.logs);
-
-    let mut context = tauri::generate_context!();
     editor::allow_team_hub(&mut context, &dirs);
-    windows::set_instance_id(&mut context);
 
     let builder = windows::register(assets::register(tauri::Builder::default()));
     let result = notify::register(settings_page::register(builder))

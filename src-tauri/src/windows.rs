@@ -102,6 +102,45 @@ pub fn set_instance_id(context: &mut tauri::Context<Wry>) {
     config.identifier = instance_id(&config.identifier, home.as_deref());
 }
 
+/// Hands this launch's command line to the app already running for this home folder, if
+/// there is one, and exits; returns when there is none (or on Windows and macOS, where the
+/// plugin's own hand-over is the only one).
+///
+/// The single-instance plugin hands over too, but from its setup, when GTK and Tauri's
+/// threads are already up, and its `exit` among them crashed one hand-over in CI (SIGSEGV
+/// after the request had been delivered). Here nothing is started yet: no GTK, no runtime,
+/// no log writer. It calls the plugin's own D-Bus name, path and method, so the running
+/// app's plugin answers it as usual; when anything fails, the plugin's path still runs.
+#[cfg(target_os = "linux")]
+pub fn hand_over_early(context: &tauri::Context<Wry>) {
+    let name = format!("{}.SingleInstance", context.config().identifier);
+    let path = format!("/{}", name.replace('.', "/").replace('-', "_"));
+    let Ok(connection) = zbus::blocking::Connection::session() else {
+        return;
+    };
+    let argv: Vec<String> = std::env::args_os()
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .collect();
+    let cwd = std::env::current_dir()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let handed = connection.call_method(
+        Some(name.as_str()),
+        path.as_str(),
+        Some("org.SingleInstance.DBus"),
+        "ExecuteCallback",
+        &(argv, cwd.as_str()),
+    );
+    if handed.is_ok() {
+        std::process::exit(0);
+    }
+}
+
+/// See the Linux version: elsewhere the plugin's own hand-over is the only one.
+#[cfg(not(target_os = "linux"))]
+pub fn hand_over_early(_context: &tauri::Context<Wry>) {}
+
 /// Adds the window plugins to the builder: single instance first (a second launch must be
 /// handed over before anything else starts), then deep links.
 pub fn register(builder: tauri::Builder<Wry>) -> tauri::Builder<Wry> {

@@ -36,8 +36,21 @@ const RESIZED: (u32, u32) = (700, 500);
 /// status; fails when it does not exit within [`HAND_OVER_TIMEOUT`] (it would then have
 /// started a second app instead of handing over).
 async fn launch_again(home: &Path, args: &[&str]) -> anyhow::Result<std::process::ExitStatus> {
+    launch_again_without(home, args, &[]).await
+}
+
+/// [`launch_again`] with the variables `unset` removed from its environment.
+async fn launch_again_without(
+    home: &Path,
+    args: &[&str],
+    unset: &[&str],
+) -> anyhow::Result<std::process::ExitStatus> {
     let app = release_binary("mossy-live", APP_BIN_ENV);
-    let mut child = Command::new(app)
+    let mut command = Command::new(app);
+    for name in unset {
+        command.env_remove(name);
+    }
+    let mut child = command
         .args(args)
         .env("MOSSY_LIVE_HOME", home)
         .stdin(Stdio::null())
@@ -230,6 +243,19 @@ async fn later_launches_open_panels_in_the_running_app() -> anyhow::Result<()> {
     println!(
         "screenshot: {}",
         x_screenshot(&assets, "panel-assets").await?.display()
+    );
+
+    // A later launch passes its request on before it starts anything, so it needs no display
+    // of its own (the plugin's hand-over ran after GTK started; see windows::hand_over_early).
+    let status = launch_again_without(
+        home.path(),
+        &["--panel", "build"],
+        &["DISPLAY", "WAYLAND_DISPLAY"],
+    )
+    .await?;
+    assert!(
+        status.success(),
+        "a hand-over without a display exits with 0, not {status}"
     );
 
     // Asking again focuses the open window rather than opening a second one; an unknown
