@@ -52,7 +52,8 @@ pub const EMBED_ADDR_ENV: &str = "MOSSY_EMBED_ADDR";
 pub const TOKEN_FILE: &str = "embed-token";
 
 /// The file in the data folder holding the address the server listens on since the last
-/// start, such as `127.0.0.1:47821` (with port 0 it is the only way to learn the port).
+/// start, such as `127.0.0.1:47821` (with port 0 it is the only way to learn the port);
+/// removed at a start that serves nothing.
 pub const ADDRESS_FILE: &str = "embed-address";
 
 /// Random bytes in a token: 256 bits cannot be guessed through a loopback socket.
@@ -103,6 +104,11 @@ pub fn setup(app: &tauri::App, dirs: &AppDirs, setting: &str) {
         )),
         Err(problem) => Err(problem),
     };
+    if served.is_err() {
+        // Mossy reads the address from this file: an address from an earlier start that
+        // nobody serves now must not be left there.
+        let _ = std::fs::remove_file(dirs.data.join(ADDRESS_FILE));
+    }
     match &served {
         Ok(_) => {}
         Err(problem) if problem.starts_with("It is turned off") => {

@@ -472,10 +472,15 @@ async fn a_corrupt_settings_file_is_kept_aside_and_named_in_a_banner() -> anyhow
     let config = home.path().join("config");
     std::fs::create_dir_all(&config)?;
     std::fs::write(config.join("settings.toml"), "[bridge\nurl = ")?;
+    // An embedded-panel address left by an earlier start; this start serves no panels.
+    let address_file = home.path().join("data/embed-address");
+    std::fs::create_dir_all(home.path().join("data"))?;
+    std::fs::write(&address_file, "127.0.0.1:47821\n")?;
 
-    let app = AppSession::launch(
+    let app = AppSession::launch_with_env(
         home.path(),
         &format!("ws://127.0.0.1:{}/bridge", free_port()),
+        &[("MOSSY_EMBED_ADDR", std::ffi::OsStr::new("off"))],
     )
     .await?;
     app.wait_for("#nav-settings").await?.click().await?;
@@ -505,6 +510,17 @@ async fn a_corrupt_settings_file_is_kept_aside_and_named_in_a_banner() -> anyhow
         Some(mossy_core::settings::DEFAULT_BRIDGE_URL)
     );
     app.screenshot("settings-broken").await?;
+
+    // No panels for Mossy this time: the page says why, and no stale address is left.
+    let embed = app.wait_for("#settings-embed-status").await?.text().await?;
+    assert_eq!(
+        embed,
+        "Not served now. It is turned off (MOSSY_EMBED_ADDR)."
+    );
+    assert!(
+        !address_file.exists(),
+        "an address nobody serves is removed"
+    );
     app.close().await;
     Ok(())
 }
