@@ -194,16 +194,32 @@ pub fn start_app(home: &Path, bridge_url: &str, env: &[(&str, &std::ffi::OsStr)]
     );
     let app = release_binary("mossy-live", APP_BIN_ENV);
     let mut command = Command::new(app);
-    command
-        .env("MOSSY_LIVE_HOME", home)
-        .env("MOSSY_BRIDGE_URL", bridge_url)
-        .env("MOSSY_UPDATE_URL", DEAD_UPDATE_URL)
-        .env("MOSSY_HUB_ADDR", DEFAULT_HUB_ADDR)
-        .env("MOSSY_EMBED_ADDR", DEFAULT_EMBED_ADDR)
-        .envs(env.iter().copied())
+    app_env(&mut command, home, bridge_url, env)
         .stdin(Stdio::null())
         .stdout(Stdio::null());
     GroupChild::spawn(&mut command).expect("start mossy-live")
+}
+
+/// The environment every app under test gets: its own home folder and bridge address, then
+/// `env` over the defaults below.
+fn app_env<'a>(
+    command: &'a mut Command,
+    home: &Path,
+    bridge_url: &str,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> &'a mut Command {
+    command
+        .env("MOSSY_LIVE_HOME", home)
+        .env("MOSSY_BRIDGE_URL", bridge_url)
+        // The app never asks the real update server in a test; a test of the updater
+        // passes its own loopback address in `env`.
+        .env("MOSSY_UPDATE_URL", DEAD_UPDATE_URL)
+        // Port 0: every app's collaboration hub gets its own free port, so parallel tests
+        // never compete for the default one. A test may name an address in `env`.
+        .env("MOSSY_HUB_ADDR", DEFAULT_HUB_ADDR)
+        // The same for the server of embedded panels.
+        .env("MOSSY_EMBED_ADDR", DEFAULT_EMBED_ADDR)
+        .envs(env.iter().copied())
 }
 
 /// One running app under WebDriver, with its own home folder and bridge address.
@@ -370,19 +386,9 @@ impl AppSession {
                 "--native-port",
                 &native_port.to_string(),
             ])
-            .env("MOSSY_LIVE_HOME", home)
-            .env("MOSSY_BRIDGE_URL", bridge_url)
-            // The app never asks the real update server in a test; a test of the updater
-            // passes its own loopback address in `env`.
-            .env("MOSSY_UPDATE_URL", DEAD_UPDATE_URL)
-            // Port 0: every app's collaboration hub gets its own free port, so parallel tests
-            // never compete for the default one. A test may name an address in `env`.
-            .env("MOSSY_HUB_ADDR", DEFAULT_HUB_ADDR)
-            // The same for the server of embedded panels.
-            .env("MOSSY_EMBED_ADDR", DEFAULT_EMBED_ADDR)
-            // tauri-driver starts the app, which inherits its environment.
-            .envs(env.iter().copied())
             .stdin(Stdio::null());
+        // tauri-driver starts the app, which inherits its environment.
+        app_env(&mut command, home, bridge_url, env);
         let driver = GroupChild::spawn(&mut command).map_err(|err| {
             anyhow::anyhow!("could not start tauri-driver ({err}); run scripts/setup.sh")
         })?;
