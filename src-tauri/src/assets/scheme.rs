@@ -153,6 +153,9 @@ fn thumbnail_response(index: &AssetIndex, cache: &ThumbCache, path: &Path) -> Re
             .body(bytes)
             .unwrap_or_else(|_| Response::new(Vec::new())),
         Err(why) => {
+            // TODO(assets): keep `why` with the file's index row, so its details say why a
+            // texture whose header reads but whose data is truncated shows no preview (today
+            // only its card's error badge does).
             warn!(path = %real.display(), error = %why, "thumbnail failed");
             plain(StatusCode::INTERNAL_SERVER_ERROR, &why)
         }
