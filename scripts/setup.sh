@@ -67,6 +67,8 @@ cargo_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION" ""
 cargo_tool trunk 0.21.14 --locked
 cargo_tool tauri-driver 2.1.0 --locked
 cargo_tool tauri-cli 2.12.4 --locked
+# The tools are installed; their shared build folder (gigabytes) is no longer needed.
+rm -rf "$tool_build_dir"
 
 # Node.js runs the collaboration hub's interop test: a stock Yjs client (npm `yjs` and
 # `y-websocket`) and the reference server for the hub benchmark. Debian's node is enough.

@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
 
+# Disk use is printed along the way: a CI run once stopped on a full disk.
+disk() { echo "test: disk: $(df -h --output=avail . | tail -1 | tr -d ' ') free, target $(du -sh target 2>/dev/null | cut -f1)"; }
+disk
+
 echo "test: rustfmt"
 cargo fmt --all -- --check
 
@@ -34,6 +38,7 @@ if [ "$(head -c 2 "$exe")" != "MZ" ]; then
   exit 1
 fi
 echo "test: $exe ($(du -m "$exe" | cut -f1) MB)"
+disk
 
 # The webview tests need an X display. Start a private Xvfb unless one is given.
 xvfb_pid=""
@@ -75,6 +80,7 @@ if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then
 fi
 "${run_tests[@]}" >"$log" 2>&1 || status=$?
 cat "$log"
+disk
 passed=$(awk '/^test result:/ { sum += $4 } END { print sum + 0 }' "$log")
 failed=$(awk '/^test result:/ { sum += $6 } END { print sum + 0 }' "$log")
 rm -f "$log"
