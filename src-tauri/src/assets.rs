@@ -66,8 +66,8 @@ pub struct Assets {
 }
 
 /// Makes the index's folders the ones in the settings file: the user may have edited it.
-/// A folder that is not there now (an unplugged drive) is added when it is back, at the
-/// next start.
+/// A folder that is not there now (an unplugged drive) shows as missing and is scanned when
+/// it appears.
 fn match_folders(index: &AssetIndex, folders: &[std::path::PathBuf]) {
     let roots = match index.roots() {
         Ok(roots) => roots,
@@ -90,7 +90,7 @@ fn match_folders(index: &AssetIndex, folders: &[std::path::PathBuf]) {
     }
     for folder in folders {
         if !roots.iter().any(|root| &root.path == folder) {
-            match index.add_root(folder) {
+            match index.keep_root(folder) {
                 Ok(_) => info!(root = %folder.display(), "asset folder added from the settings"),
                 Err(err) => {
                     warn!(root = %folder.display(), error = %err, "asset folder from the settings not added")
@@ -152,7 +152,7 @@ pub fn setup(app: &tauri::App, dirs: &mossy_core::settings::AppDirs) -> anyhow::
     }
     if let Some(list) = std::env::var_os(DIRS_ENV) {
         for dir in std::env::split_paths(&list).filter(|dir| !dir.as_os_str().is_empty()) {
-            match index.add_root(&dir) {
+            match index.keep_root(&dir) {
                 Ok(root) => {
                     info!(root = %root.display(), "asset folder added from the environment")
                 }

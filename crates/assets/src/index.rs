@@ -255,13 +255,25 @@ impl AssetIndex {
     /// Adds a root folder and, when live, starts scanning and watching it in the background.
     /// Returns the root as stored (made absolute); events name it in this form.
     pub fn add_root(&self, path: &Path) -> Result<PathBuf, IndexError> {
-        let path = std::path::absolute(path).map_err(|source| IndexError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let path = absolute_root(path)?;
         if !path.is_dir() {
             return Err(IndexError::RootNotFound(path));
         }
+        self.insert_root(path)
+    }
+
+    /// Adds a root the user chose earlier (in the settings file, say) even when it is not
+    /// there now: an unplugged drive or a folder renamed while the app was closed. It shows
+    /// as missing and is scanned as soon as it appears, like a root that goes away later.
+    pub fn keep_root(&self, path: &Path) -> Result<PathBuf, IndexError> {
+        let path = absolute_root(path)?;
+        if path.exists() && !path.is_dir() {
+            return Err(IndexError::RootNotFound(path));
+        }
+        self.insert_root(path)
+    }
+
+    fn insert_root(&self, path: PathBuf) -> Result<PathBuf, IndexError> {
         let Some(text) = path.to_str() else {
             return Err(IndexError::NonUtf8Root(path));
         };
@@ -375,6 +387,13 @@ impl AssetIndex {
             .max_by_key(|(root, _)| root.path.as_os_str().len());
         Ok(found)
     }
+}
+
+fn absolute_root(path: &Path) -> Result<PathBuf, IndexError> {
+    std::path::absolute(path).map_err(|source| IndexError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 impl Drop for AssetIndex {

@@ -387,6 +387,31 @@ fn missing_root_is_marked_then_rescanned_when_back() {
 }
 
 #[test]
+fn kept_root_that_is_not_there_yet_shows_missing_then_is_scanned() {
+    let fixture = Fixture::new();
+    let later = fixture.dir.path().join("Drive É #3/Data");
+    let (index, _events) = AssetIndex::open(&fixture.db()).expect("open index");
+    assert!(
+        index.add_root(&later).is_err(),
+        "a folder the user types must exist"
+    );
+    assert_eq!(index.keep_root(&later).expect("keep root"), later);
+    wait_for_state(&index, &later, RootState::Missing, DEADLINE);
+
+    // A file where the folder should be is not a folder that may come back.
+    let file = fixture.dir.path().join("a file.txt");
+    write(&file, 1);
+    assert!(index.keep_root(&file).is_err());
+
+    write(&later.join("Textures/arrived ü.dds"), 7);
+    wait_for_state(&index, &later, RootState::Ready, ROOT_DEADLINE);
+    wait_for_rows(
+        &index,
+        &expected(&[("Textures/arrived ü.dds", AssetKind::Texture, 7)]),
+    );
+}
+
+#[test]
 fn root_replaced_by_a_new_folder_is_rescanned() {
     let fixture = Fixture::new();
     write(&fixture.root.join("first.dds"), 1);
