@@ -24,6 +24,9 @@ const TEXTURES: [&str; 4] = [
 /// A `.dds` holding noise, which must get an error badge and never stop the gallery.
 const CORRUPT: &str = "Broken #1 50%.dds";
 
+/// A real texture cut in half: its header reads, its pixels are not all there.
+const CUT_SHORT: &str = "Cut short #2 ü.dds";
+
 /// The folder name carries a space, `#` and a non-ASCII letter, as modders' folders do.
 const FOLDER: &str = "Mod #1 ü Textures";
 
@@ -99,6 +102,9 @@ async fn assets_panel_shows_thumbnails_details_errors_and_new_files() -> anyhow:
     }
     std::fs::write(folder.join(CORRUPT), noise(4096))?;
     names.push(CORRUPT.to_owned());
+    let whole = std::fs::read(bc.join(TEXTURES[0]))?;
+    std::fs::write(folder.join(CUT_SHORT), &whole[..whole.len() / 2])?;
+    names.push(CUT_SHORT.to_owned());
     // A texture outside the chosen folder, which the thumbnail scheme must refuse.
     let outside = outer.path().join("outside.dds");
     std::fs::copy(bc.join(TEXTURES[0]), &outside)?;
@@ -190,6 +196,31 @@ async fn assets_panel_shows_thumbnails_details_errors_and_new_files() -> anyhow:
         .await?;
     app.wait_for("#asset-details .detail-preview .badge.error")
         .await?;
+
+    // A texture whose header reads but whose data is cut short: its details show the header
+    // and say why there is no preview; its card's badge says it too.
+    app.wait_for(&format!(".asset-card[data-name='{CUT_SHORT}']"))
+        .await?
+        .click()
+        .await?;
+    let format = app.wait_for("#asset-details .detail-format").await?;
+    assert_eq!(format.prop("textContent").await?.as_deref(), Some("BC1"));
+    let reason = app.wait_for("#asset-details .detail-error").await?;
+    let reason = reason.prop("textContent").await?.unwrap_or_default();
+    assert!(
+        reason.starts_with("No preview: "),
+        "the details say why there is no preview: {reason}"
+    );
+    app.wait_until(
+        &format!(
+            "const badge = document.querySelector(\
+               \".asset-card[data-name='{CUT_SHORT}'].has-error .badge.error\"); \
+             return !!badge && badge.title === {};",
+            serde_json::Value::String(reason.clone())
+        ),
+        "the card's error badge says why too",
+    )
+    .await?;
 
     // The scheme serves files inside the folder, and refuses the same picture outside it,
     // directly or through `..`.

@@ -349,6 +349,19 @@ impl AssetIndex {
         self.shared.store.set_details(root.id, &rel_path, details)
     }
 
+    /// Stores why no picture could be made of the file at `path` (its data is truncated,
+    /// say, though its header reads), so its details can say so. Kept beside the header's
+    /// details, cleared like them when the file changes, and never over a header error.
+    /// Returns false when nothing was stored.
+    pub fn set_picture_error(&self, path: &Path, error: &str) -> Result<bool, IndexError> {
+        let Some((root, rel_path)) = self.locate(path)? else {
+            return Ok(false);
+        };
+        self.shared
+            .store
+            .set_picture_error(root.id, &rel_path, error)
+    }
+
     fn start_watch(&self, root: RootEntry) -> Result<(), IndexError> {
         let mut watches = self.lock_watches();
         if !watches.contains_key(&root.id) {

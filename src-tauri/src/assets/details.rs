@@ -160,6 +160,27 @@ pub(super) fn store_details(index: &AssetIndex, path: &Path) -> bool {
     }
 }
 
+/// Stores why no picture could be made of the file at `path`, so its card and details say
+/// why (a texture whose header reads but whose data is cut short, say). The header is read
+/// first if it was not yet, so the details still show what it says. True when something
+/// was stored.
+pub(super) fn store_picture_error(index: &AssetIndex, path: &Path, why: &str) -> bool {
+    let unread = index
+        .get(path)
+        .ok()
+        .flatten()
+        .is_some_and(|record| record.details.is_none() && record.details_error.is_none());
+    let header = unread && store_details(index, path);
+    let picture = match index.set_picture_error(path, &format!("no preview: {why}")) {
+        Ok(stored) => stored,
+        Err(err) => {
+            warn!(path = %path.display(), error = %err, "could not store a picture error");
+            false
+        }
+    };
+    header || picture
+}
+
 fn to_details(header: AssetHeader) -> AssetDetails {
     match header {
         AssetHeader::Texture(dds) => AssetDetails::Texture(TextureDetails {

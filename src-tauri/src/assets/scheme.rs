@@ -15,9 +15,10 @@ use mossy_core::previews::PreviewRequests;
 use mossy_protocol::assets::THUMB_SIZE_LARGE;
 use tauri::http::{Request, Response, StatusCode, header};
 use tauri::{AppHandle, Manager, UriSchemeResponder};
+use tokio::sync::watch;
 use tracing::{debug, error, warn};
 
-use super::{Assets, previews};
+use super::{Assets, bump, details, previews};
 
 /// Why a path from the page is not served or opened.
 #[derive(Debug, PartialEq, Eq)]
@@ -113,14 +114,22 @@ pub(super) fn queue_thumbnail(
         assets.thumbs.clone()
     };
     let index = Arc::clone(&assets.index);
+    let version = Arc::clone(&assets.version);
     let key = path.clone();
     pool.push(Job::for_file(key, move || {
-        reply.respond(thumbnail_response(&index, &cache, &path));
+        reply.respond(thumbnail_response(&index, &cache, &version, &path));
     }));
 }
 
-/// Makes (or reuses) the thumbnail and wraps it in an HTTP response.
-fn thumbnail_response(index: &AssetIndex, cache: &ThumbCache, path: &Path) -> Response<Vec<u8>> {
+/// Makes (or reuses) the thumbnail and wraps it in an HTTP response. Why one could not be
+/// made is also stored with the file's row, and the panels told, so its card and details
+/// say it: the page cannot read an image's error body.
+fn thumbnail_response(
+    index: &AssetIndex,
+    cache: &ThumbCache,
+    version: &watch::Sender<u64>,
+    path: &Path,
+) -> Response<Vec<u8>> {
     let real = match inside_roots(index, path) {
         Ok(real) => real,
         Err(Refusal::Outside) => {
@@ -140,7 +149,11 @@ fn thumbnail_response(index: &AssetIndex, cache: &ThumbCache, path: &Path) -> Re
         }
         Ok(Err(err)) => {
             debug!(path = %real.display(), error = %err, "no thumbnail");
-            return plain(StatusCode::UNPROCESSABLE_ENTITY, &err.to_string());
+            let why = err.to_string();
+            if details::store_picture_error(index, &real, &why) {
+                bump(version);
+            }
+            return plain(StatusCode::UNPROCESSABLE_ENTITY, &why);
         }
         Err(_) => Err("the thumbnailer failed on this file".to_owned()),
     };
@@ -153,10 +166,10 @@ fn thumbnail_response(index: &AssetIndex, cache: &ThumbCache, path: &Path) -> Re
             .body(bytes)
             .unwrap_or_else(|_| Response::new(Vec::new())),
         Err(why) => {
-            // TODO(assets): keep `why` with the file's index row, so its details say why a
-            // texture whose header reads but whose data is truncated shows no preview (today
-            // only its card's error badge does).
             warn!(path = %real.display(), error = %why, "thumbnail failed");
+            if details::store_picture_error(index, &real, &why) {
+                bump(version);
+            }
             plain(StatusCode::INTERNAL_SERVER_ERROR, &why)
         }
     }
@@ -345,6 +358,10 @@ mod tests {
     fn thumbnails_are_served_only_inside_the_chosen_folders() {
         let (outer, root, index) = gallery();
         let cache = ThumbCache::new(outer.path().join("thumbs"));
+        let version = watch::channel(0).0;
+        let thumbnail_response = |index: &AssetIndex, cache: &ThumbCache, path: &Path| {
+            thumbnail_response(index, cache, &version, path)
+        };
 
         let served = thumbnail_response(&index, &cache, &root.join("a 50%.dds"));
         assert_eq!(served.status(), StatusCode::OK);
@@ -363,5 +380,33 @@ mod tests {
         assert_eq!(missing.status(), StatusCode::NOT_FOUND);
         let broken = thumbnail_response(&index, &cache, &root.join("broken.dds"));
         assert_eq!(broken.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    #[test]
+    fn why_a_picture_failed_is_kept_with_the_file_and_the_panels_told() {
+        let (outer, root, index) = gallery();
+        let cache = ThumbCache::new(outer.path().join("thumbs"));
+        let version = watch::channel(0).0;
+        // A real texture cut in half: its header reads, its pixels are not all there.
+        let whole = std::fs::read(root.join("a 50%.dds")).expect("texture");
+        let cut = root.join("cut #2 ü.dds");
+        std::fs::write(&cut, &whole[..whole.len() / 2]).expect("write");
+        index.rescan(&root).expect("scan");
+
+        let refused = thumbnail_response(&index, &cache, &version, &cut);
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(*version.borrow(), 1, "the panels are told once");
+        let item = details::to_item(index.get(&cut).expect("get").expect("row"));
+        let error = item.error.expect("the reason is stored");
+        assert!(error.starts_with("no preview: "), "{error}");
+        assert!(
+            item.details.is_some(),
+            "what the header says is still there: {:?}",
+            item.details
+        );
+
+        // Asked again (the card and the larger preview both ask): nothing new to tell.
+        thumbnail_response(&index, &cache, &version, &cut);
+        assert_eq!(*version.borrow(), 1);
     }
 }

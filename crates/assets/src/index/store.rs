@@ -258,10 +258,28 @@ impl Store {
             Ok(value) => (Some(value.to_string()), None),
             Err(error) => (None, Some(error)),
         };
+        // A picture error stored meanwhile stays (see set_picture_error); a changed file's
+        // row had both cleared by its upsert.
         let changed = self.writer().execute(
-            "UPDATE assets SET details = ?3, details_error = ?4
+            "UPDATE assets SET details = ?3, details_error = coalesce(?4, details_error)
              WHERE root_id = ?1 AND rel_path = ?2",
             params![root_id, rel_path, json, error],
+        )?;
+        Ok(changed > 0)
+    }
+
+    /// Stores why a file's picture could not be made, unless an error is stored already
+    /// (the header's says more). True when it was stored.
+    pub fn set_picture_error(
+        &self,
+        root_id: i64,
+        rel_path: &str,
+        error: &str,
+    ) -> Result<bool, IndexError> {
+        let changed = self.writer().execute(
+            "UPDATE assets SET details_error = ?3
+             WHERE root_id = ?1 AND rel_path = ?2 AND details_error IS NULL",
+            params![root_id, rel_path, error],
         )?;
         Ok(changed > 0)
     }
@@ -394,5 +412,57 @@ mod tests {
             .expect("changed file");
         let record = store.get(root, "t.dds").expect("get").expect("row");
         assert_eq!((record.details, record.details_error), (None, None));
+    }
+
+    #[test]
+    fn a_picture_error_keeps_the_header_and_never_hides_a_header_error() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("index.db")).expect("open");
+        let root = store.add_root("/mods").expect("root");
+        store
+            .upsert(root, vec![file("cut.dds", 1, 1), file("bad.dds", 1, 1)])
+            .expect("upsert");
+        let details = serde_json::json!({ "width": 512 });
+        let error = |name: &str| {
+            store
+                .get(root, name)
+                .expect("get")
+                .expect("row")
+                .details_error
+        };
+
+        // The picture fails before the header is stored, and after: either way both stay.
+        assert!(
+            store
+                .set_picture_error(root, "cut.dds", "data cut short")
+                .expect("store")
+        );
+        store
+            .set_details(root, "cut.dds", Ok(details.clone()))
+            .expect("details");
+        let record = store.get(root, "cut.dds").expect("get").expect("row");
+        assert_eq!(record.details, Some(details));
+        assert_eq!(error("cut.dds").as_deref(), Some("data cut short"));
+        assert!(
+            !store
+                .set_picture_error(root, "cut.dds", "again")
+                .expect("store")
+        );
+
+        store
+            .set_details(root, "bad.dds", Err("not a DDS header".into()))
+            .expect("details");
+        assert!(
+            !store
+                .set_picture_error(root, "bad.dds", "no picture")
+                .expect("store")
+        );
+        assert_eq!(error("bad.dds").as_deref(), Some("not a DDS header"));
+
+        // A new version of the file starts clean.
+        store
+            .upsert(root, vec![file("cut.dds", 2, 2)])
+            .expect("changed file");
+        assert_eq!(error("cut.dds"), None);
     }
 }
