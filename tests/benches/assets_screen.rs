@@ -25,9 +25,10 @@
 //!    given through `MOSSY_ASSETS_DIRS`. Once `#asset-count` shows them all and the app's CPU
 //!    has settled (it reads every header after the scan), the page records frame gaps for
 //!    [`IDLE_REFERENCE`] untouched, then moves the grid's `scrollTop` from top to bottom in
-//!    proportion to the time, on every animation frame, for [`SCROLL_TIME`], recording the
-//!    gap between frames. Printed: frames a second, median, p95, p99 and longest gap, how
-//!    many of those frames still had a placeholder card (its row not fetched yet), the
+//!    proportion to the time, on every animation frame, for [`SCROLL_TIME`] (a fling), then
+//!    back up at [`STEADY_ROWS_PER_SECOND`] for as long, recording the gap between frames.
+//!    Printed for each: frames a second, median, p95, p99 and longest gap, how many of
+//!    those frames still had a placeholder card (its row not fetched yet); and the
 //!    `.asset-card` elements in the DOM at the end, and the resident memory of the app and
 //!    of WebKit's web process.
 //!
@@ -128,8 +129,15 @@ const OPENING_PROBE: &str = include_str!("assets_screen/opening.js");
 /// Reads what [`OPENING_PROBE`] recorded so far.
 const OPENING_READ: &str = "return window.__assetsOpening || null;";
 
-/// Records frame gaps, first untouched, then while moving the grid from top to bottom in
-/// proportion to the time. Arguments: the idle and the scrolling time, in milliseconds.
+/// A steady scroll back up after the fling, in rows a second: a fast mouse wheel or a
+/// dragged scrollbar looking for something, quick but followed by the eye.
+const STEADY_ROWS_PER_SECOND: f64 = 60.0;
+
+/// Height of a row of cards in the grid, in pixels (`CARD_ROW_PX` in the frontend).
+const CARD_ROW_PX: f64 = 212.0;
+
+/// Records frame gaps, first untouched, then while moving the grid. Arguments: the idle
+/// and the scrolling time, in milliseconds, and the speed (see the script).
 const SCROLL_PROBE: &str = include_str!("assets_screen/scroll.js");
 
 /// Reads what [`SCROLL_PROBE`] recorded, once it is done.
@@ -192,7 +200,10 @@ fn main() -> anyhow::Result<()> {
         .build()
         .context("starting the tokio runtime")?;
     runtime.block_on(async {
-        first_screens(rounds).await?;
+        // Zero rounds goes straight to the scrolling.
+        if rounds > 0 {
+            first_screens(rounds).await?;
+        }
         scrolling().await
     })
 }
@@ -431,44 +442,40 @@ async fn scroll_grid(app: &AppSession) -> anyhow::Result<()> {
         settled.as_secs_f64()
     );
 
-    let idle_ms = IDLE_REFERENCE.as_millis() as u64;
-    let scroll_ms = SCROLL_TIME.as_millis() as u64;
-    app.client
-        .execute(SCROLL_PROBE, vec![json!(idle_ms), json!(scroll_ms)])
-        .await?;
-    let recorded = poll(
-        app,
-        SCROLL_READ,
-        IDLE_REFERENCE + SCROLL_TIME + FIRST_SCREEN_TIMEOUT,
-        |state| !state.is_null(),
-        "the end of the scroll",
-    )
-    .await?;
+    println!(
+        "{:<22} {:>6} {:>6} {:>7} {:>7} {:>7} {:>7} {:>8}",
+        "window", "frames", "fps", "p50_ms", "p95_ms", "p99_ms", "max_ms", "waiting"
+    );
+    let fling = scroll_once(app, None).await?;
+    print_frames(
+        "idle, before (ref.)",
+        fling.idle,
+        IDLE_REFERENCE.as_secs_f64() * 1000.0,
+        None,
+    );
+    print_frames(
+        "fling to the bottom",
+        fling.gaps,
+        fling.elapsed_ms,
+        Some(fling.waiting),
+    );
     let at_end = app.client.execute(GRID_STATE, Vec::new()).await?;
     let rss = tree_rss_kib(pid);
     tokio::time::sleep(Duration::from_secs(1)).await;
     let settled_end = app.client.execute(GRID_STATE, Vec::new()).await?;
     screenshot(app, "assets-scrolled-bottom").await?;
 
-    let gaps = |key: &str| -> Vec<f64> {
-        let values = recorded[key].as_array().cloned().unwrap_or_default();
-        values.iter().filter_map(Value::as_f64).collect()
-    };
-    let elapsed = recorded["elapsed"].as_f64().unwrap_or_default();
-    println!(
-        "{:<22} {:>6} {:>6} {:>7} {:>7} {:>7} {:>7}",
-        "window", "frames", "fps", "p50_ms", "p95_ms", "p99_ms", "max_ms"
-    );
+    let steady = scroll_once(app, Some(-STEADY_ROWS_PER_SECOND * CARD_ROW_PX)).await?;
     print_frames(
-        "idle, before (ref.)",
-        gaps("idle"),
-        IDLE_REFERENCE.as_secs_f64() * 1000.0,
+        &format!("{STEADY_ROWS_PER_SECOND} rows/s upwards"),
+        steady.gaps,
+        steady.elapsed_ms,
+        Some(steady.waiting),
     );
-    print_frames("scrolling to bottom", gaps("gaps"), elapsed);
     println!(
-        "  frames with a card still waiting for its row while scrolling: {} of {}",
-        recorded["waiting"],
-        gaps("gaps").len()
+        "  (waiting: frames in which a card still waited for its row; the steady scroll moved \
+         {:.0} rows)",
+        steady.moved_px / CARD_ROW_PX
     );
     println!(
         "  .asset-card in the DOM: {} at the end ({} pending, last \"{}\"), {} a second later \
@@ -491,15 +498,57 @@ async fn scroll_grid(app: &AppSession) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_frames(label: &str, mut gaps: Vec<f64>, elapsed_ms: f64) {
+/// What the scroll probe recorded for one movement.
+struct Scrolled {
+    idle: Vec<f64>,
+    gaps: Vec<f64>,
+    waiting: u64,
+    elapsed_ms: f64,
+    moved_px: f64,
+}
+
+/// Records [`IDLE_REFERENCE`] of idle frames, then moves the grid for [`SCROLL_TIME`]: at
+/// `speed` pixels a second, or from top to bottom when `None`.
+async fn scroll_once(app: &AppSession, speed: Option<f64>) -> anyhow::Result<Scrolled> {
+    let idle_ms = IDLE_REFERENCE.as_millis() as u64;
+    let scroll_ms = SCROLL_TIME.as_millis() as u64;
+    app.client
+        .execute(
+            SCROLL_PROBE,
+            vec![json!(idle_ms), json!(scroll_ms), json!(speed)],
+        )
+        .await?;
+    let recorded = poll(
+        app,
+        SCROLL_READ,
+        IDLE_REFERENCE + SCROLL_TIME + FIRST_SCREEN_TIMEOUT,
+        |state| !state.is_null(),
+        "the end of the scroll",
+    )
+    .await?;
+    let numbers = |key: &str| -> Vec<f64> {
+        let values = recorded[key].as_array().cloned().unwrap_or_default();
+        values.iter().filter_map(Value::as_f64).collect()
+    };
+    Ok(Scrolled {
+        idle: numbers("idle"),
+        gaps: numbers("gaps"),
+        waiting: recorded["waiting"].as_u64().unwrap_or_default(),
+        elapsed_ms: recorded["elapsed"].as_f64().unwrap_or_default(),
+        moved_px: recorded["moved"].as_f64().unwrap_or_default(),
+    })
+}
+
+fn print_frames(label: &str, mut gaps: Vec<f64>, elapsed_ms: f64, waiting: Option<u64>) {
     gaps.sort_by(f64::total_cmp);
     let fps = if elapsed_ms > 0.0 {
         gaps.len() as f64 / elapsed_ms * 1000.0
     } else {
         0.0
     };
+    let waiting = waiting.map_or_else(|| "-".to_owned(), |w| w.to_string());
     println!(
-        "{label:<22} {:>6} {fps:>6.1} {:>7.1} {:>7.1} {:>7.1} {:>7.1}",
+        "{label:<22} {:>6} {fps:>6.1} {:>7.1} {:>7.1} {:>7.1} {:>7.1} {waiting:>8}",
         gaps.len(),
         percentile(&gaps, 0.50),
         percentile(&gaps, 0.95),

@@ -11,7 +11,6 @@ use mossy_protocol::assets::{
 };
 
 use super::{file_size, kind_label, kind_word, plugin_type, sentence};
-use crate::components::fetched_window::merge_page;
 use crate::components::virtual_list::{ListControl, controlled_list};
 use crate::ipc;
 
@@ -24,8 +23,16 @@ const MIN_CARD_PX: f64 = 168.0;
 /// Space between cards; `.card-row` uses the same gap.
 const CARD_GAP_PX: f64 = 12.0;
 
-/// Cards fetched beyond the rendered ones on each side, so small scrolls need no request.
-const FETCH_MARGIN: usize = 60;
+/// Cards fetched behind the rendered ones, so a small scroll back needs no request.
+const FETCH_BEHIND: usize = 60;
+
+/// Cards fetched ahead of the rendered ones in the direction of the scroll: about 80 rows,
+/// a tenth of a second of a fling through 50,000 files, in one request of a few
+/// milliseconds. Rows arrive before the view reaches them, not after it has moved on.
+const FETCH_AHEAD: usize = 480;
+
+/// Cards kept around the view; farther ones are dropped, so memory stays flat.
+const KEEP_AROUND: usize = FETCH_AHEAD * 2;
 
 /// The cards the page holds: positions near the view, for one filter and index version.
 #[derive(Clone, Default, PartialEq)]
@@ -83,40 +90,82 @@ pub(super) fn Grid(
 
     let loaded = RwSignal::new(Loaded::default());
     let range = RwSignal::new(0..0_usize);
-    // TODO(assets): one page request at a time cannot keep up with a fling through 50,000
-    // files (17 fps, placeholder rows; see BENCHMARKS.md): fetch ahead in the scroll
-    // direction, or let a newer range replace the one in flight.
-    let in_flight = StoredValue::new(false);
     let count = Memo::new(move |_| total.get().unwrap_or(0));
     let row_count = Memo::new(move |_| count.get().div_ceil(columns.get()));
+    // Which way the view last moved, so rows are fetched ahead of it.
+    let heading_down = Memo::new(move |previous: Option<&(usize, bool)>| {
+        let start = range.get().start;
+        let down = match previous {
+            Some(&(before, down)) if start == before => down,
+            Some(&(before, _)) => start > before,
+            None => true,
+        };
+        (start, down)
+    });
+    // The positions asked for and not answered yet, with the filter and version they were
+    // asked for. A request that does not cover the view any more no longer holds up a new
+    // one: during a fling the newest view is asked for at once.
+    let in_flight = StoredValue::new(None::<(Range<usize>, AssetFilter, u64)>);
 
     // Ask for the cards in view whenever the view, the filter or the index moves.
     let fetch = move || {
-        if in_flight.get_value() {
-            return;
-        }
         let (Some(version), filter) = (version.get_untracked(), filter.get_untracked()) else {
             return;
         };
-        let cards = cards_in(
-            range.get_untracked(),
-            columns.get_untracked(),
-            count.get_untracked(),
-        );
-        let current = loaded.with_untracked(|l| {
-            l.version == version
-                && l.filter == filter
-                && cards.clone().all(|p| l.items.contains_key(&p))
+        let files = count.get_untracked();
+        let cards = cards_in(range.get_untracked(), columns.get_untracked(), files);
+        let covered = |asked: &Range<usize>| asked.start <= cards.start && cards.end <= asked.end;
+        let waiting = in_flight.with_value(|flight| {
+            flight
+                .as_ref()
+                .is_some_and(|(asked, f, v)| *v == version && *f == filter && covered(asked))
         });
-        let start = cards.start.saturating_sub(FETCH_MARGIN);
-        let end = (cards.end + FETCH_MARGIN).min(count.get_untracked());
-        if current || start >= end {
+        if waiting {
             return;
         }
-        in_flight.set_value(true);
+        let down = heading_down.get_untracked().1;
+        // A new filter or index version first asks for little more than the view, so the
+        // first screen comes as soon as it can; the rows ahead follow in the next request.
+        let fresh = loaded.with_untracked(|l| l.version == version && l.filter == filter);
+        let (behind, ahead) = match (fresh, down) {
+            (false, _) => (FETCH_BEHIND, FETCH_BEHIND),
+            (true, true) => (FETCH_BEHIND, FETCH_AHEAD),
+            (true, false) => (FETCH_AHEAD, FETCH_BEHIND),
+        };
+        let wanted = cards.start.saturating_sub(behind)..(cards.end + ahead).min(files);
+        // Only what is missing: the first and last missing positions of the wanted range.
+        let missing = loaded.with_untracked(|l| {
+            let absent = |p: &usize| !fresh || !l.items.contains_key(p);
+            let first = wanted.clone().find(absent)?;
+            let last = wanted.clone().rev().find(absent)?;
+            Some(first..last + 1)
+        });
+        // The view itself is loaded and only rows ahead are missing: fetch them once fewer
+        // than a screen's worth of loaded rows is left before the view reaches them.
+        let Some(missing) = missing else {
+            return;
+        };
+        let view_loaded = missing.start >= cards.end || missing.end <= cards.start;
+        let runway = if down {
+            missing.start.saturating_sub(cards.end)
+        } else {
+            cards.start.saturating_sub(missing.end)
+        };
+        if view_loaded && runway > cards.len().max(FETCH_BEHIND) * 2 {
+            return;
+        }
+        let (start, end) = (missing.start, missing.end);
+        in_flight.set_value(Some((start..end, filter.clone(), version)));
         leptos::task::spawn_local(async move {
             let result = ipc::assets_page(&filter, start as u64, (end - start) as u64).await;
-            in_flight.set_value(false);
+            in_flight.update_value(|flight| {
+                if flight
+                    .as_ref()
+                    .is_some_and(|(asked, _, _)| *asked == (start..end))
+                {
+                    *flight = None;
+                }
+            });
             match result {
                 Ok(items) => loaded.update(|l| {
                     if l.version != version || l.filter != filter {
@@ -126,7 +175,16 @@ pub(super) fn Grid(
                             items: BTreeMap::new(),
                         };
                     }
-                    merge_page(&mut l.items, start, end, FETCH_MARGIN * 4, items);
+                    let view = cards_in(
+                        range.get_untracked(),
+                        columns.get_untracked(),
+                        count.get_untracked(),
+                    );
+                    for (offset, item) in items.into_iter().enumerate() {
+                        l.items.insert(start + offset, item);
+                    }
+                    let keep = view.start.saturating_sub(KEEP_AROUND)..view.end + KEEP_AROUND;
+                    l.items.retain(|position, _| keep.contains(position));
                 }),
                 Err(err) => error.set(Some(err.message)),
             }
