@@ -38,6 +38,17 @@ if [ "$(head -c 2 "$exe")" != "MZ" ]; then
   exit 1
 fi
 echo "test: $exe ($(du -m "$exe" | cut -f1) MB)"
+
+# CI builds a clean clone once (.ci/run sets MOSSY_TEST_TIDY=1): what only the builds above
+# needed goes before the test binaries are built, about 4 GB. The tests run the finished
+# release binaries in target/release and the packages in target/update-test and
+# target/release/bundle, which stay.
+if [ "${MOSSY_TEST_TIDY:-}" = 1 ]; then
+  echo "test: removing the Windows and release build folders (MOSSY_TEST_TIDY=1)"
+  rm -rf target/x86_64-pc-windows-gnu target/windows-link-check \
+    target/release/deps target/release/build target/release/.fingerprint \
+    target/release/incremental
+fi
 disk
 
 # The webview tests need an X display. Start a private Xvfb unless one is given.
