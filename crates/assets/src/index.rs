@@ -267,7 +267,11 @@ impl AssetIndex {
     /// as missing and is scanned as soon as it appears, like a root that goes away later.
     pub fn keep_root(&self, path: &Path) -> Result<PathBuf, IndexError> {
         let path = absolute_root(path)?;
-        if path.exists() && !path.is_dir() {
+        // Missing is fine; a file where it or a folder above it should be can never become
+        // a folder that appears.
+        if let Some(existing) = path.ancestors().find(|p| p.exists())
+            && !existing.is_dir()
+        {
             return Err(IndexError::RootNotFound(path));
         }
         self.insert_root(path)
@@ -350,16 +354,23 @@ impl AssetIndex {
     }
 
     /// Stores why no picture could be made of the file at `path` (its data is truncated,
-    /// say, though its header reads), so its details can say so. Kept beside the header's
-    /// details, cleared like them when the file changes, and never over a header error.
-    /// Returns false when nothing was stored.
-    pub fn set_picture_error(&self, path: &Path, error: &str) -> Result<bool, IndexError> {
+    /// say, though its header reads), so its details can say so. `read` is the metadata of
+    /// the file as it was read: nothing is stored when the index holds another version.
+    /// Kept beside the header's details, cleared like them when the file changes, and never
+    /// over a header error. Returns false when nothing was stored.
+    pub fn set_picture_error(
+        &self,
+        path: &Path,
+        read: &std::fs::Metadata,
+        error: &str,
+    ) -> Result<bool, IndexError> {
         let Some((root, rel_path)) = self.locate(path)? else {
             return Ok(false);
         };
+        let version = (read.len(), scan::modified_ns(read));
         self.shared
             .store
-            .set_picture_error(root.id, &rel_path, error)
+            .set_picture_error(root.id, &rel_path, version, error)
     }
 
     fn start_watch(&self, root: RootEntry) -> Result<(), IndexError> {

@@ -402,6 +402,7 @@ fn kept_root_that_is_not_there_yet_shows_missing_then_is_scanned() {
     let file = fixture.dir.path().join("a file.txt");
     write(&file, 1);
     assert!(index.keep_root(&file).is_err());
+    assert!(index.keep_root(&file.join("Data")).is_err());
 
     write(&later.join("Textures/arrived ü.dds"), 7);
     wait_for_state(&index, &later, RootState::Ready, ROOT_DEADLINE);

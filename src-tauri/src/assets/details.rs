@@ -164,14 +164,20 @@ pub(super) fn store_details(index: &AssetIndex, path: &Path) -> bool {
 /// why (a texture whose header reads but whose data is cut short, say). The header is read
 /// first if it was not yet, so the details still show what it says. True when something
 /// was stored.
-pub(super) fn store_picture_error(index: &AssetIndex, path: &Path, why: &str) -> bool {
+/// `read` is the file's metadata when it was read.
+pub(super) fn store_picture_error(
+    index: &AssetIndex,
+    path: &Path,
+    read: &std::fs::Metadata,
+    why: &str,
+) -> bool {
     let unread = index
         .get(path)
         .ok()
         .flatten()
         .is_some_and(|record| record.details.is_none() && record.details_error.is_none());
     let header = unread && store_details(index, path);
-    let picture = match index.set_picture_error(path, &format!("no preview: {why}")) {
+    let picture = match index.set_picture_error(path, read, &format!("no preview: {why}")) {
         Ok(stored) => stored,
         Err(err) => {
             warn!(path = %path.display(), error = %err, "could not store a picture error");

@@ -139,6 +139,19 @@ fn thumbnail_response(
         Err(Refusal::Missing) => return plain(StatusCode::NOT_FOUND, "no such file"),
         Err(Refusal::Unreadable(why)) => return plain(StatusCode::INTERNAL_SERVER_ERROR, &why),
     };
+    // What the file was when read, so a reason stored for it cannot outlive a newer copy.
+    let read = std::fs::metadata(&real).ok();
+    // Why the file's content gives no picture is kept with its row (under the path the
+    // index knows it by, which `real` may not be: a linked folder, `\\?\` on Windows);
+    // trouble that is not the file's (the cache's disk, permissions) only answers this
+    // request.
+    let keep = |why: &str| {
+        if let Some(read) = &read
+            && details::store_picture_error(index, path, read, why)
+        {
+            bump(version);
+        }
+    };
     let made = std::panic::catch_unwind(AssertUnwindSafe(|| cache.get_or_make(&real)));
     let png = match made {
         Ok(Ok(entry)) => std::fs::read(&entry).map_err(|err| err.to_string()),
@@ -150,12 +163,17 @@ fn thumbnail_response(
         Ok(Err(err)) => {
             debug!(path = %real.display(), error = %err, "no thumbnail");
             let why = err.to_string();
-            if details::store_picture_error(index, &real, &why) {
-                bump(version);
+            if about_the_content(&err) {
+                keep(&why);
             }
             return plain(StatusCode::UNPROCESSABLE_ENTITY, &why);
         }
-        Err(_) => Err("the thumbnailer failed on this file".to_owned()),
+        Err(_) => {
+            let why = "the thumbnailer failed on this file";
+            error!(path = %real.display(), "{why}");
+            keep(why);
+            return plain(StatusCode::INTERNAL_SERVER_ERROR, why);
+        }
     };
     match png {
         Ok(bytes) => Response::builder()
@@ -166,12 +184,24 @@ fn thumbnail_response(
             .body(bytes)
             .unwrap_or_else(|_| Response::new(Vec::new())),
         Err(why) => {
-            warn!(path = %real.display(), error = %why, "thumbnail failed");
-            if details::store_picture_error(index, &real, &why) {
-                bump(version);
-            }
+            warn!(path = %real.display(), error = %why, "thumbnail cache unreadable");
             plain(StatusCode::INTERNAL_SERVER_ERROR, &why)
         }
+    }
+}
+
+/// Whether a thumbnail error is about what the file holds (and so worth keeping with it
+/// until it changes), not about reading it or the cache.
+fn about_the_content(err: &ThumbError) -> bool {
+    match err {
+        ThumbError::Read(read) => !matches!(read, ReadError::Io(_)),
+        ThumbError::UnsupportedFormat(_)
+        | ThumbError::VolumeTexture
+        | ThumbError::TooLargeToDecode { .. }
+        | ThumbError::Decode(_)
+        | ThumbError::Picture(_) => true,
+        // The cache's disk, a bad size, a kind without pictures, and whatever comes later.
+        _ => false,
     }
 }
 

@@ -269,17 +269,21 @@ impl Store {
     }
 
     /// Stores why a file's picture could not be made, unless an error is stored already
-    /// (the header's says more). True when it was stored.
+    /// (the header's says more) or the row is of another version of the file than the one
+    /// read (`size`, `modified_ns`): a half-copied file's error must not outlive the copy.
+    /// True when it was stored.
     pub fn set_picture_error(
         &self,
         root_id: i64,
         rel_path: &str,
+        (size, modified_ns): (u64, i64),
         error: &str,
     ) -> Result<bool, IndexError> {
         let changed = self.writer().execute(
             "UPDATE assets SET details_error = ?3
-             WHERE root_id = ?1 AND rel_path = ?2 AND details_error IS NULL",
-            params![root_id, rel_path, error],
+             WHERE root_id = ?1 AND rel_path = ?2 AND details_error IS NULL
+               AND size = ?4 AND modified_ns = ?5",
+            params![root_id, rel_path, error, to_i64(size), modified_ns],
         )?;
         Ok(changed > 0)
     }
@@ -432,9 +436,16 @@ mod tests {
         };
 
         // The picture fails before the header is stored, and after: either way both stay.
+        // An error about another version of the file than the row's is not stored.
+        let read = (1, 1);
+        assert!(
+            !store
+                .set_picture_error(root, "cut.dds", (1, 2), "an older copy")
+                .expect("store")
+        );
         assert!(
             store
-                .set_picture_error(root, "cut.dds", "data cut short")
+                .set_picture_error(root, "cut.dds", read, "data cut short")
                 .expect("store")
         );
         store
@@ -445,7 +456,7 @@ mod tests {
         assert_eq!(error("cut.dds").as_deref(), Some("data cut short"));
         assert!(
             !store
-                .set_picture_error(root, "cut.dds", "again")
+                .set_picture_error(root, "cut.dds", read, "again")
                 .expect("store")
         );
 
@@ -454,7 +465,7 @@ mod tests {
             .expect("details");
         assert!(
             !store
-                .set_picture_error(root, "bad.dds", "no picture")
+                .set_picture_error(root, "bad.dds", read, "no picture")
                 .expect("store")
         );
         assert_eq!(error("bad.dds").as_deref(), Some("not a DDS header"));
