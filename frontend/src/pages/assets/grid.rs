@@ -40,6 +40,17 @@ struct Loaded {
     filter: AssetFilter,
     version: u64,
     items: BTreeMap<usize, AssetItem>,
+    /// Where a short answer showed the list ends, before the count says so: files were
+    /// deleted meanwhile. Positions from here on are not asked for again.
+    ends_at: Option<usize>,
+}
+
+/// One request for cards: the positions, and the filter and index version it is for.
+#[derive(Clone, PartialEq)]
+struct Asked {
+    positions: Range<usize>,
+    filter: AssetFilter,
+    version: u64,
 }
 
 /// One cell of a row of cards.
@@ -92,41 +103,37 @@ pub(super) fn Grid(
     let range = RwSignal::new(0..0_usize);
     let count = Memo::new(move |_| total.get().unwrap_or(0));
     let row_count = Memo::new(move |_| count.get().div_ceil(columns.get()));
-    // Which way the view last moved, so rows are fetched ahead of it.
+    // Which way the view last moved, so rows are fetched ahead of it. At the top it can
+    // only go down (a new filter starts there).
     let heading_down = Memo::new(move |previous: Option<&(usize, bool)>| {
         let start = range.get().start;
         let down = match previous {
+            _ if start == 0 => true,
             Some(&(before, down)) if start == before => down,
             Some(&(before, _)) => start > before,
             None => true,
         };
         (start, down)
     });
-    // The positions asked for and not answered yet, with the filter and version they were
-    // asked for. A request that does not cover the view any more no longer holds up a new
-    // one: during a fling the newest view is asked for at once.
-    let in_flight = StoredValue::new(None::<(Range<usize>, AssetFilter, u64)>);
+    // The newest request not answered yet. While it will fill the missing cards nearest the
+    // view, no other is sent; once the view has moved past it, the next one goes at once.
+    let in_flight = StoredValue::new(None::<Asked>);
 
     // Ask for the cards in view whenever the view, the filter or the index moves.
     let fetch = move || {
+        let shown = filter;
         let (Some(version), filter) = (version.get_untracked(), filter.get_untracked()) else {
             return;
         };
-        let files = count.get_untracked();
-        let cards = cards_in(range.get_untracked(), columns.get_untracked(), files);
-        let covered = |asked: &Range<usize>| asked.start <= cards.start && cards.end <= asked.end;
-        let waiting = in_flight.with_value(|flight| {
-            flight
-                .as_ref()
-                .is_some_and(|(asked, f, v)| *v == version && *f == filter && covered(asked))
-        });
-        if waiting {
-            return;
-        }
         let down = heading_down.get_untracked().1;
         // A new filter or index version first asks for little more than the view, so the
         // first screen comes as soon as it can; the rows ahead follow in the next request.
-        let fresh = loaded.with_untracked(|l| l.version == version && l.filter == filter);
+        let (fresh, ends_at) = loaded.with_untracked(|l| {
+            let fresh = l.version == version && l.filter == filter;
+            (fresh, if fresh { l.ends_at } else { None })
+        });
+        let files = count.get_untracked().min(ends_at.unwrap_or(usize::MAX));
+        let cards = cards_in(range.get_untracked(), columns.get_untracked(), files);
         let (behind, ahead) = match (fresh, down) {
             (false, _) => (FETCH_BEHIND, FETCH_BEHIND),
             (true, true) => (FETCH_BEHIND, FETCH_AHEAD),
@@ -140,11 +147,28 @@ pub(super) fn Grid(
             let last = wanted.clone().rev().find(absent)?;
             Some(first..last + 1)
         });
-        // The view itself is loaded and only rows ahead are missing: fetch them once fewer
-        // than a screen's worth of loaded rows is left before the view reaches them.
         let Some(missing) = missing else {
             return;
         };
+        // The missing cards nearest the view, up to its far edge: what must come first.
+        let urgent = if down {
+            missing.start..missing.end.min(cards.end).max(missing.start + 1)
+        } else {
+            missing.start.max(cards.start).min(missing.end - 1)..missing.end
+        };
+        let answering = in_flight.with_value(|flight| {
+            flight.as_ref().is_some_and(|asked| {
+                asked.version == version
+                    && asked.filter == filter
+                    && asked.positions.start <= urgent.start
+                    && urgent.end <= asked.positions.end
+            })
+        });
+        if answering {
+            return;
+        }
+        // The view itself is loaded and only rows ahead are missing: fetch them once fewer
+        // than two screens of loaded rows are left before the view reaches them.
         let view_loaded = missing.start >= cards.end || missing.end <= cards.start;
         let runway = if down {
             missing.start.saturating_sub(cards.end)
@@ -154,40 +178,55 @@ pub(super) fn Grid(
         if view_loaded && runway > cards.len().max(FETCH_BEHIND) * 2 {
             return;
         }
-        let (start, end) = (missing.start, missing.end);
-        in_flight.set_value(Some((start..end, filter.clone(), version)));
+        let asked = Asked {
+            positions: missing.clone(),
+            filter: filter.clone(),
+            version,
+        };
+        in_flight.set_value(Some(asked.clone()));
         leptos::task::spawn_local(async move {
+            let (start, end) = (missing.start, missing.end);
             let result = ipc::assets_page(&filter, start as u64, (end - start) as u64).await;
             in_flight.update_value(|flight| {
-                if flight
-                    .as_ref()
-                    .is_some_and(|(asked, _, _)| *asked == (start..end))
-                {
+                if flight.as_ref() == Some(&asked) {
                     *flight = None;
                 }
             });
-            match result {
-                Ok(items) => loaded.update(|l| {
-                    if l.version != version || l.filter != filter {
-                        *l = Loaded {
-                            filter,
-                            version,
-                            items: BTreeMap::new(),
-                        };
-                    }
-                    let view = cards_in(
-                        range.get_untracked(),
-                        columns.get_untracked(),
-                        count.get_untracked(),
-                    );
-                    for (offset, item) in items.into_iter().enumerate() {
-                        l.items.insert(start + offset, item);
-                    }
-                    let keep = view.start.saturating_sub(KEEP_AROUND)..view.end + KEEP_AROUND;
-                    l.items.retain(|position, _| keep.contains(position));
-                }),
-                Err(err) => error.set(Some(err.message)),
+            let items = match result {
+                Ok(items) => items,
+                Err(err) => {
+                    error.set(Some(err.message));
+                    return;
+                }
+            };
+            // Answers can come back out of order: one for a filter no longer shown, or for
+            // an older index than the cards held, is dropped.
+            let older = loaded.with_untracked(|l| l.filter == filter && l.version > version);
+            if shown.get_untracked() != filter || older {
+                return;
             }
+            loaded.update(|l| {
+                if l.filter != filter || l.version != version {
+                    *l = Loaded {
+                        filter,
+                        version,
+                        ..Loaded::default()
+                    };
+                }
+                if items.len() < end - start {
+                    l.ends_at = Some(start + items.len());
+                }
+                let view = cards_in(
+                    range.get_untracked(),
+                    columns.get_untracked(),
+                    count.get_untracked(),
+                );
+                for (offset, item) in items.into_iter().enumerate() {
+                    l.items.insert(start + offset, item);
+                }
+                let keep = view.start.saturating_sub(KEEP_AROUND)..view.end + KEEP_AROUND;
+                l.items.retain(|position, _| keep.contains(position));
+            });
         });
     };
     Effect::new(move |_| {
