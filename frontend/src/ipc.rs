@@ -65,6 +65,11 @@ pub async fn clear_feed() -> Result<(), IpcError> {
     call::<()>(commands::CLEAR_FEED, &()).await
 }
 
+/// Why the activity history is not what the user expects, if it is not.
+pub async fn feed_notice() -> Result<Option<String>, IpcError> {
+    call::<Option<String>>(commands::FEED_NOTICE, &()).await
+}
+
 /// Tells the backend the first frame with content is on screen.
 pub async fn report_first_paint() -> Result<(), IpcError> {
     call::<()>(commands::REPORT_FIRST_PAINT, &()).await

@@ -88,6 +88,13 @@ pub(crate) fn stop_stream(
     }
 }
 
+/// Why the activity history is not what the user expects, if it is not.
+#[tauri::command]
+#[must_use]
+pub fn feed_notice(services: State<'_, Services>) -> Option<String> {
+    services.feed_notice.clone()
+}
+
 /// Empties the activity feed, on disk and in every open panel's next update.
 #[tauri::command]
 #[instrument(skip(services))]

@@ -97,6 +97,7 @@ pub fn run() {
             commands::subscribe_bridge,
             commands::unsubscribe,
             commands::clear_feed,
+            commands::feed_notice,
             commands::report_first_paint,
             commands::subscribe_build,
             commands::build_start,

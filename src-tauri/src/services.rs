@@ -45,6 +45,9 @@ pub struct Services {
     pub streams: Streams,
     /// Where a broken settings file was kept aside at start, if it was.
     pub settings_kept_as: Option<PathBuf>,
+    /// What the Tool monitor says about its history when the stored feed could not be
+    /// used as it was (see [`open_feed`]).
+    pub feed_notice: Option<String>,
     // Polls until dropped with the app; `None` when the process list cannot be read.
     _poller: Option<PollerHandle>,
 }
@@ -79,7 +82,7 @@ pub fn start(args: &Args, dirs: &AppDirs) -> anyhow::Result<Services> {
         error!(url = %bridge.url, problem, "bridge address is not valid; fix it on the Settings page");
     }
 
-    let store = open_feed(&dirs.data.join(FEED_FILE))?;
+    let (store, feed_notice) = open_feed(&dirs.data.join(FEED_FILE))?;
 
     // The services spawn tokio tasks; run them on Tauri's runtime.
     let runtime = tauri::async_runtime::handle();
@@ -112,24 +115,36 @@ pub fn start(args: &Args, dirs: &AppDirs) -> anyhow::Result<Services> {
         builds,
         streams: Streams::default(),
         settings_kept_as,
+        feed_notice,
         _poller: poller,
     })
 }
 
-/// Opens the stored activity feed. When the file cannot be used at all (a folder in its
-/// place, a read-only disk), the feed lives in memory for this session so the app still runs.
-fn open_feed(path: &Path) -> anyhow::Result<FeedStore> {
+/// Opens the stored activity feed, with what the panel should tell the user about it.
+/// A damaged file is kept aside and a new one started; when the file cannot be used at all
+/// (a folder in its place, a read-only disk), the feed lives in memory for this session so
+/// the app still runs.
+fn open_feed(path: &Path) -> anyhow::Result<(FeedStore, Option<String>)> {
     match FeedStore::open_or_move_aside(path) {
-        Ok((store, None)) => Ok(store),
+        Ok((store, None)) => Ok((store, None)),
         Ok((store, Some(moved))) => {
             warn!(moved_to = %moved.display(), "activity feed was damaged; kept aside, starting fresh");
-            Ok(store)
+            let notice = format!(
+                "The activity history could not be read, so it was kept aside as {} and a new \
+                 one started.",
+                moved.display()
+            );
+            Ok((store, Some(notice)))
         }
         Err(err) => {
-            // TODO(feed): tell the user in the panel that history is not being kept; the
-            // tool monitor stream has no status field for it yet.
             error!(path = %path.display(), error = %err, "activity feed unusable; keeping it in memory only");
-            FeedStore::open(Path::new(IN_MEMORY_FEED)).context("could not open an in-memory feed")
+            let notice = format!(
+                "The activity history cannot be stored ({err}). This session's activity shows \
+                 here but is gone when the app closes."
+            );
+            let store = FeedStore::open(Path::new(IN_MEMORY_FEED))
+                .context("could not open an in-memory feed")?;
+            Ok((store, Some(notice)))
         }
     }
 }

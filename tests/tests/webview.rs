@@ -112,3 +112,43 @@ async fn panels_are_reachable_from_the_navigation() -> anyhow::Result<()> {
     app.close().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_activity_history_is_kept_aside_and_said_so() -> anyhow::Result<()> {
+    let home = tempfile::Builder::new().prefix("home #1 ü ").tempdir()?;
+    let data = home.path().join("data");
+    std::fs::create_dir_all(&data)?;
+    std::fs::write(
+        data.join("activity.sqlite3"),
+        b"not a database, a half-written file",
+    )?;
+
+    let app = AppSession::launch(
+        home.path(),
+        &format!("ws://127.0.0.1:{}/bridge", free_port()),
+    )
+    .await?;
+    let notice = app.wait_for("#feed-notice").await?.text().await?;
+    assert!(
+        notice.starts_with("The activity history could not be read, so it was kept aside as "),
+        "{notice}"
+    );
+    // The file named is the one kept aside, not the new history beside it.
+    let kept = std::fs::read_dir(&data)?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.is_file() && notice.contains(&*path.to_string_lossy()))
+        .max_by_key(|path| path.as_os_str().len())
+        .ok_or_else(|| {
+            anyhow::anyhow!("the notice names no file in {}: {notice}", data.display())
+        })?;
+    assert_ne!(kept, data.join("activity.sqlite3"));
+    assert_eq!(
+        std::fs::read(&kept)?,
+        b"not a database, a half-written file",
+        "the damaged file is kept as it was"
+    );
+    app.screenshot("feed-notice").await?;
+    app.close().await;
+    Ok(())
+}

@@ -17,6 +17,9 @@ pub mod commands {
     pub const UNSUBSCRIBE: &str = "unsubscribe";
     /// Clears the activity feed; takes nothing.
     pub const CLEAR_FEED: &str = "clear_feed";
+    /// Why the activity feed's history is not what the user expects (it was damaged and
+    /// set aside, or it cannot be stored at all), or `null`; takes nothing.
+    pub const FEED_NOTICE: &str = "feed_notice";
     /// Tells the backend the first frame with content was painted; takes nothing. The
     /// backend logs the time since the process started ("cold start to first paint").
     pub const REPORT_FIRST_PAINT: &str = "report_first_paint";

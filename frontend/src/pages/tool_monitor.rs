@@ -49,6 +49,18 @@ pub fn ToolMonitorPage() -> impl IntoView {
     subscribe();
     on_cleanup(move || subscription.set_value(None));
 
+    // The history kept aside or not stored at all: said once, above the feed.
+    let notice = RwSignal::new(None::<String>);
+    leptos::task::spawn_local(async move {
+        match ipc::feed_notice().await {
+            Ok(text) => notice.set(text),
+            Err(err) => notice.set(Some(format!(
+                "Whether the activity history is kept could not be read: {}",
+                err.message
+            ))),
+        }
+    });
+
     let clear = move |_| {
         leptos::task::spawn_local(async move {
             match ipc::clear_feed().await {
@@ -96,6 +108,9 @@ pub fn ToolMonitorPage() -> impl IntoView {
                     <span class="feed-count">{move || format!("{} events", count.get())}</span>
                     <button class="quiet" on:click=clear>"Clear"</button>
                 </div>
+                {move || notice.get().map(|text| view! {
+                    <p class="notice-box" id="feed-notice" role="status">{text}</p>
+                })}
                 {move || (count.get() == 0).then(|| view! {
                     <p class="empty">
                         "No activity yet. Start Blender, xEdit or the Creation Kit and it shows here."

@@ -154,6 +154,7 @@ async fn dispatch(
             to_value(shared::stop_stream(services, owner, id)?)
         }
         commands::CLEAR_FEED => to_value(shared::clear_feed_on(services).await?),
+        commands::FEED_NOTICE => to_value(services.feed_notice.clone()),
         commands::REPORT_FIRST_PAINT => {
             info!(owner, "embedded panel painted");
             Ok(Value::Null)
