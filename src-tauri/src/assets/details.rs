@@ -162,9 +162,8 @@ pub(super) fn store_details(index: &AssetIndex, path: &Path) -> bool {
 
 /// Stores why no picture could be made of the file at `path`, so its card and details say
 /// why (a texture whose header reads but whose data is cut short, say). The header is read
-/// first if it was not yet, so the details still show what it says. True when something
-/// was stored.
-/// `read` is the file's metadata when it was read.
+/// first if it was not yet, so the details still show what it says. `read` is the file's
+/// metadata when it was read. True when something was stored.
 pub(super) fn store_picture_error(
     index: &AssetIndex,
     path: &Path,
