@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -24,6 +24,10 @@ mod reconcile;
 /// changes still show well within the gallery's one-second promise.
 const COMMIT_ROWS: usize = 10_000;
 
+/// How long the rows of a removed root are kept, in seconds: a folder taken out by mistake,
+/// or for a while, comes back at once; after a week it is forgotten at the next start.
+const KEEP_REMOVED_SECONDS: i64 = 7 * 24 * 60 * 60;
+
 /// How long a connection waits for the other's lock; only another process could hold it
 /// this long, and then failing with an error is better than hanging.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -36,7 +40,8 @@ const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS roots (
     id INTEGER PRIMARY KEY,
     path TEXT NOT NULL UNIQUE,
-    state TEXT NOT NULL
+    state TEXT NOT NULL,
+    removed_at INTEGER
 );
 CREATE TABLE IF NOT EXISTS assets (
     root_id INTEGER NOT NULL,
@@ -70,7 +75,7 @@ WHERE size != excluded.size OR modified_ns != excluded.modified_ns";
 const SELECT_RECORD: &str = "
 SELECT r.path, a.rel_path, a.kind, a.size, a.modified_ns, a.lossy_name, r.state,
        a.details, a.details_error
-FROM assets a JOIN roots r ON r.id = a.root_id";
+FROM assets a JOIN roots r ON r.id = a.root_id AND r.removed_at IS NULL";
 
 const FILTER: &str = "
 WHERE (?1 IS NULL OR a.kind = ?1) AND (?2 IS NULL OR instr(fold_case(a.rel_path), ?2) > 0)";
@@ -92,7 +97,9 @@ impl Store {
         writer.execute_batch("PRAGMA synchronous = NORMAL;")?;
         writer.execute_batch(&format!("PRAGMA cache_size = -{WRITER_CACHE_KIB};"))?;
         writer.execute_batch(SCHEMA)?;
+        add_removed_at(&writer)?;
         writer.execute_batch(NEWEST_INDEX)?;
+        forget_removed_roots(&writer, unix_seconds() - KEEP_REMOVED_SECONDS)?;
 
         let reader = Connection::open(path)?;
         reader.busy_timeout(BUSY_TIMEOUT)?;
@@ -117,10 +124,14 @@ impl Store {
         self.reader.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Adds a root, or brings back one removed lately with its rows: the gallery shows them
+    /// at once and the scan that follows corrects what changed meanwhile.
     pub fn add_root(&self, path: &str) -> Result<i64, IndexError> {
         let conn = self.writer();
         conn.execute(
-            "INSERT OR IGNORE INTO roots (path, state) VALUES (?1, ?2)",
+            "INSERT INTO roots (path, state) VALUES (?1, ?2)
+             ON CONFLICT (path) DO UPDATE SET state = excluded.state, removed_at = NULL
+             WHERE removed_at IS NOT NULL",
             params![path, RootState::Scanning.as_str()],
         )?;
         let id = conn.query_row("SELECT id FROM roots WHERE path = ?1", [path], |row| {
@@ -129,12 +140,13 @@ impl Store {
         Ok(id)
     }
 
+    /// Takes a root out of the gallery. Its rows are kept aside for [`KEEP_REMOVED_SECONDS`]
+    /// so that adding the folder again shows it at once; nothing reads them meanwhile.
     pub fn remove_root(&self, id: i64) -> Result<(), IndexError> {
-        let mut conn = self.writer();
-        let tx = conn.transaction()?;
-        tx.execute("DELETE FROM assets WHERE root_id = ?1", [id])?;
-        tx.execute("DELETE FROM roots WHERE id = ?1", [id])?;
-        tx.commit()?;
+        self.writer().execute(
+            "UPDATE roots SET removed_at = ?2 WHERE id = ?1",
+            params![id, unix_seconds()],
+        )?;
         Ok(())
     }
 
@@ -148,7 +160,8 @@ impl Store {
 
     pub fn root_entries(&self) -> Result<Vec<RootEntry>, IndexError> {
         let conn = self.reader();
-        let mut statement = conn.prepare_cached("SELECT id, path FROM roots ORDER BY path")?;
+        let mut statement = conn
+            .prepare_cached("SELECT id, path FROM roots WHERE removed_at IS NULL ORDER BY path")?;
         let rows = statement.query_map([], |row| {
             Ok(RootEntry {
                 id: row.get(0)?,
@@ -160,7 +173,9 @@ impl Store {
 
     pub fn roots(&self) -> Result<Vec<RootStatus>, IndexError> {
         let conn = self.reader();
-        let mut statement = conn.prepare_cached("SELECT path, state FROM roots ORDER BY path")?;
+        let mut statement = conn.prepare_cached(
+            "SELECT path, state FROM roots WHERE removed_at IS NULL ORDER BY path",
+        )?;
         let rows = statement.query_map([], |row| {
             Ok(RootStatus {
                 path: PathBuf::from(row.get::<_, String>(0)?),
@@ -241,7 +256,10 @@ impl Store {
 
     pub fn count(&self, filter: &AssetFilter) -> Result<u64, IndexError> {
         let conn = self.reader();
-        let sql = format!("SELECT count(*) FROM assets a {FILTER}");
+        let sql = format!(
+            "SELECT count(*) FROM assets a
+             JOIN roots r ON r.id = a.root_id AND r.removed_at IS NULL {FILTER}"
+        );
         let mut statement = conn.prepare_cached(&sql)?;
         let (kind, text) = filter_params(filter);
         let count: i64 = statement.query_row(params![kind, text], |row| row.get(0))?;
@@ -287,6 +305,41 @@ impl Store {
         )?;
         Ok(changed > 0)
     }
+}
+
+/// Indexes made before roots were kept aside on removal lack the column.
+fn add_removed_at(conn: &Connection) -> rusqlite::Result<()> {
+    if conn
+        .prepare("SELECT removed_at FROM roots LIMIT 0")
+        .is_err()
+    {
+        conn.execute_batch("ALTER TABLE roots ADD COLUMN removed_at INTEGER")?;
+    }
+    Ok(())
+}
+
+/// Deletes the roots removed before `cutoff` (Unix seconds), with their rows.
+fn forget_removed_roots(conn: &Connection, cutoff: i64) -> rusqlite::Result<()> {
+    conn.execute_batch("BEGIN")?;
+    let result = conn
+        .execute(
+            "DELETE FROM assets WHERE root_id IN (SELECT id FROM roots WHERE removed_at < ?1)",
+            [cutoff],
+        )
+        .and_then(|_| conn.execute("DELETE FROM roots WHERE removed_at < ?1", [cutoff]));
+    match result {
+        Ok(_) => conn.execute_batch("COMMIT"),
+        Err(error) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(error)
+        }
+    }
+}
+
+fn unix_seconds() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| to_i64(since.as_secs()))
 }
 
 /// Runs the upsert for one file; true when a row was inserted or changed.
@@ -366,6 +419,112 @@ mod tests {
             .collect();
         rows.sort();
         rows
+    }
+
+    #[test]
+    fn a_removed_root_is_hidden_and_comes_back_with_its_rows() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("index.db")).expect("open");
+        let root = store.add_root("/mods #2").expect("root");
+        let other = store.add_root("/data").expect("other root");
+        store
+            .upsert(root, vec![file("a.dds", 1, 1), file("b.nif", 2, 2)])
+            .expect("upsert");
+        store
+            .upsert(other, vec![file("c.esp", 3, 3)])
+            .expect("upsert other");
+        store.set_root_state(root, RootState::Ready).expect("state");
+
+        store.remove_root(root).expect("remove");
+        let paths = |store: &Store| -> Vec<String> {
+            store
+                .roots()
+                .expect("roots")
+                .into_iter()
+                .map(|status| status.path.display().to_string())
+                .collect()
+        };
+        assert_eq!(paths(&store), ["/data"]);
+        assert_eq!(store.root_entries().expect("entries").len(), 1);
+        assert_eq!(rows(&store), [("c.esp".to_owned(), 3, 3)]);
+        assert_eq!(store.count(&AssetFilter::default()).expect("count"), 1);
+        assert_eq!(store.get(root, "a.dds").expect("get"), None);
+
+        // Added again: the same root, its rows shown before any scan, marked as scanning.
+        assert_eq!(store.add_root("/mods #2").expect("again"), root);
+        assert_eq!(paths(&store), ["/data", "/mods #2"]);
+        assert_eq!(store.count(&AssetFilter::default()).expect("count"), 3);
+        let record = store.get(root, "b.nif").expect("get").expect("row");
+        assert_eq!(record.root_state, RootState::Scanning);
+
+        // Adding a root that is there already leaves its state alone.
+        store.set_root_state(root, RootState::Ready).expect("state");
+        assert_eq!(store.add_root("/mods #2").expect("once more"), root);
+        assert_eq!(store.roots().expect("roots")[1].state, RootState::Ready);
+    }
+
+    #[test]
+    fn roots_removed_long_ago_are_forgotten_at_open() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("index.db");
+        let store = Store::open(&db).expect("open");
+        let old = store.add_root("/old").expect("root");
+        let recent = store.add_root("/recent").expect("root");
+        store
+            .upsert(old, vec![file("a.dds", 1, 1)])
+            .expect("upsert");
+        store
+            .upsert(recent, vec![file("b.dds", 1, 1)])
+            .expect("upsert");
+        store.remove_root(old).expect("remove");
+        store.remove_root(recent).expect("remove");
+        let long_ago = unix_seconds() - KEEP_REMOVED_SECONDS - 60;
+        store
+            .writer()
+            .execute(
+                "UPDATE roots SET removed_at = ?1 WHERE id = ?2",
+                params![long_ago, old],
+            )
+            .expect("age it");
+        drop(store);
+
+        let store = Store::open(&db).expect("open again");
+        let left: Vec<(String, i64)> = {
+            let conn = store.reader();
+            let mut statement = conn
+                .prepare("SELECT r.path, count(*) FROM assets a JOIN roots r ON r.id = a.root_id GROUP BY r.path")
+                .expect("prepare");
+            statement
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+                .expect("query")
+                .collect::<Result<_, _>>()
+                .expect("rows")
+        };
+        assert_eq!(left, [("/recent".to_owned(), 1)]);
+        assert_ne!(store.add_root("/old").expect("new root"), old);
+    }
+
+    #[test]
+    fn an_index_from_before_kept_roots_opens() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("index.db");
+        {
+            let conn = Connection::open(&db).expect("old index");
+            conn.execute_batch(
+                "CREATE TABLE roots (id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE,
+                                     state TEXT NOT NULL);
+                 INSERT INTO roots (path, state) VALUES ('/mods', 'ready');",
+            )
+            .expect("old schema");
+        }
+
+        let store = Store::open(&db).expect("open");
+        let root = store.add_root("/mods").expect("root");
+        store
+            .upsert(root, vec![file("a.dds", 1, 1)])
+            .expect("upsert");
+        store.remove_root(root).expect("remove");
+        assert_eq!(store.roots().expect("roots"), []);
     }
 
     #[test]
