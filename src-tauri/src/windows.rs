@@ -217,9 +217,10 @@ fn open_or_focus(app: &AppHandle, request: PanelRequest) -> tauri::Result<()> {
         PanelRequest::Panel(panel) => panel_builder(app, panel),
     };
     // Its placement is recorded from the resize and move events it gets when it shows.
-    place(app, builder, placement)
+    let window = place(app, builder, placement)
         .data_directory(data)
         .build()?;
+    crate::rendering::apply(&window);
     info!(label, restored = placement.is_some(), "window opened");
     Ok(())
 }
