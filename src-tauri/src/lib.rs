@@ -18,7 +18,7 @@ mod dialogs;
 mod logging;
 // Desktop notifications when a build ends, shown from Rust.
 mod notify;
-mod rendering;
+pub mod rendering;
 mod services;
 // The Settings page: settings, logs folder and diagnostics.
 mod settings_page;

@@ -15,9 +15,10 @@
 //!    - *warm, reopened*: the same home in a new app, after the cold session removed the
 //!      folder from the panel; the folder is added through the form again. This is what
 //!      "opening a folder with a warm cache" means here: the same action as cold, with the
-//!      thumbnails already on disk (the index rows went with the folder, so it is scanned
-//!      again). A new app rather than remove-and-add in one session, because thumbnails are
-//!      served `immutable` and the page's memory cache would answer instead of the disk;
+//!      thumbnails already on disk and the folder's index rows kept aside since its removal
+//!      (it is still scanned again, behind the first screen). A new app rather than
+//!      remove-and-add in one session, because thumbnails are served `immutable` and the
+//!      page's memory cache would answer instead of the disk;
 //!    - *warm, restarted*: the same home again, the folder still chosen; measured from the
 //!      click on *Assets*, the everyday case of starting the app the next day.
 //! 2. **50,000 assets scrolled.** A fresh home with a folder of 50,000 small real files
@@ -39,7 +40,8 @@
 //!
 //! The release app comes from `target/release/mossy-live` or `MOSSY_LIVE_BIN`; the bridge
 //! points at a closed loopback port, so the app retries in the background as it does when
-//! Mossy is not running. Xvfb has no GPU: WebKit paints in software. Screenshots of the
+//! Mossy is not running. Xvfb has no GPU: WebKit paints in software, without compositing
+//! (the app's choice on a machine with no GPU render node, `src-tauri/src/rendering.rs`). Screenshots of the
 //! first screen and of the scrolled grid go to `target/screenshots/`. It prints figures and
 //! asserts no timing.
 

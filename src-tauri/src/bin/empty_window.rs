@@ -5,6 +5,8 @@
 //! services, commands, streams, plugins or logging. What the app costs at idle beyond this
 //! binary is what Mossy Live itself adds to the window and the webview engine.
 //!
+//! It paints the way the app does on the same machine (`mossy_live_lib::rendering`).
+//!
 //! The blank page comes from a one-line custom scheme. `about:blank` would be simpler, but
 //! WebKitGTK shows it without starting a web process, which the app always has, so the
 //! baseline would leave out the engine's largest process; `data:` URLs need a Tauri feature
@@ -50,6 +52,13 @@ fn run() -> anyhow::Result<()> {
     window.create = true;
 
     tauri::Builder::default()
+        .setup(|app| {
+            // Painted the way the app paints its own windows on this machine.
+            if let Some(window) = tauri::Manager::get_webview_window(app, "main") {
+                mossy_live_lib::rendering::apply(&window);
+            }
+            Ok(())
+        })
         .register_uri_scheme_protocol(BLANK_SCHEME, |_, _| {
             let mut response = Response::new(BLANK_PAGE.to_vec());
             response.headers_mut().insert(

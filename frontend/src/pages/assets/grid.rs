@@ -71,9 +71,6 @@ struct CardRow {
     key: String,
 }
 
-// TODO(assets): rows now arrive ahead of the view, but under WebKit's software rendering the
-// grid paints 22 fps in a fling and 9 fps at 60 rows/s (BENCHMARKS.md); the cost is in the
-// web process rendering new cards, not in fetching or decoding.
 /// The virtualised grid of cards.
 #[component]
 pub(super) fn Grid(
