@@ -607,11 +607,7 @@ async fn launch(home: &Path, env: &[(&str, &std::ffi::OsStr)]) -> anyhow::Result
 
 /// Saves what the window shows under `target/screenshots/<name>.png`.
 async fn screenshot(app: &AppSession, name: &str) -> anyhow::Result<()> {
-    let png = app.client.screenshot().await?;
-    let dir = workspace_root().join("target/screenshots");
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join(format!("{name}.png"));
-    std::fs::write(&path, png)?;
+    let path = app.save_screenshot(name, "target/screenshots").await?;
     println!("  screenshot: {}", path.display());
     Ok(())
 }

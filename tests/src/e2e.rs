@@ -19,6 +19,26 @@ use serde_json::json;
 /// project's 2-core machine; the margin covers a loaded CI box.
 pub const UI_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// Starts a repaint on every frame, for [`AppSession::screenshot`].
+const KEEP_PAINTING: &str = "
+    const dot = document.createElement('div');
+    dot.id = 'e2e-keep-painting';
+    dot.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;opacity:0.02;'
+        + 'pointer-events:none;z-index:2147483647';
+    document.body.appendChild(dot);
+    let odd = false;
+    const tick = () => {
+        if (!dot.isConnected) return;
+        odd = !odd;
+        dot.style.background = odd ? '#000' : '#fff';
+        requestAnimationFrame(tick);
+    };
+    tick();
+    return true;";
+
+/// Ends what [`KEEP_PAINTING`] started.
+const STOP_PAINTING: &str = "document.getElementById('e2e-keep-painting')?.remove(); return true;";
+
 /// How long tauri-driver may take to accept connections after it starts.
 const DRIVER_START_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -269,18 +289,34 @@ impl AppSession {
     }
 
     /// Saves a screenshot of the window under `target/e2e/<name>.png` and returns its path.
-    /// It waits for two animation frames first: WebKit captures what it last painted, which can
-    /// lag the DOM the test just checked by a frame or more under software rendering.
     pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
-        self.client
-            .execute_async(
+        self.save_screenshot(name, "target/e2e").await
+    }
+
+    /// Saves a screenshot of the window as `<dir>/<name>.png` (`dir` from the workspace
+    /// root) and returns its path. It waits for two animation frames first: WebKit captures
+    /// what it last painted, which can lag the DOM the caller just checked by a frame or
+    /// more under software rendering.
+    pub async fn save_screenshot(&self, name: &str, dir: &str) -> anyhow::Result<PathBuf> {
+        tokio::time::timeout(
+            UI_TIMEOUT,
+            self.client.execute_async(
                 "const done = arguments[0]; \
                  requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 100)));",
                 Vec::new(),
-            )
-            .await?;
-        let png = self.client.screenshot().await?;
-        let dir = workspace_root().join("target/e2e");
+            ),
+        )
+        .await
+        .map_err(|_| anyhow::anyhow!("no frame painted for the screenshot {name}"))??;
+        // WebKitGTK painting without compositing (the app's choice on a machine with no GPU,
+        // as here) answers a screenshot only after its next paint, and a page with nothing
+        // changing never paints again: the request would hang. A 1-pixel, almost
+        // transparent dot in the corner keeps changing until the picture is taken.
+        self.client.execute(KEEP_PAINTING, Vec::new()).await?;
+        let png = tokio::time::timeout(UI_TIMEOUT, self.client.screenshot()).await;
+        self.client.execute(STOP_PAINTING, Vec::new()).await?;
+        let png = png.map_err(|_| anyhow::anyhow!("the screenshot {name} was not taken"))??;
+        let dir = workspace_root().join(dir);
         std::fs::create_dir_all(&dir)?;
         let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, png)?;

@@ -16,8 +16,6 @@ use crate::scan::{ScannedFile, absolute_path};
 
 mod reconcile;
 
-// TODO(assets): a first index of 100,000 files takes 2.2-3.6x as long as `find` (aim 1.5x);
-// the walk alone is within it, the rest is SQLite's per-row insert cost (BENCHMARKS.md).
 /// Rows per transaction during a scan. Small enough that the writer starts while the walk
 /// is still going (the two overlap), large enough that a 100k-file scan makes ten commits,
 /// not 100k. Each one holds the writer for tens of milliseconds, so another root's live
