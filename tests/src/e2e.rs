@@ -312,10 +312,16 @@ impl AppSession {
         // as here) answers a screenshot only after its next paint, and a page with nothing
         // changing never paints again: the request would hang. A 1-pixel, almost
         // transparent dot in the corner keeps changing until the picture is taken.
+        // A request that timed out keeps the session busy, so the error comes out at once.
         self.client.execute(KEEP_PAINTING, Vec::new()).await?;
-        let png = tokio::time::timeout(UI_TIMEOUT, self.client.screenshot()).await;
-        self.client.execute(STOP_PAINTING, Vec::new()).await?;
-        let png = png.map_err(|_| anyhow::anyhow!("the screenshot {name} was not taken"))??;
+        let png = tokio::time::timeout(UI_TIMEOUT, self.client.screenshot())
+            .await
+            .map_err(|_| anyhow::anyhow!("the screenshot {name} was not taken"))??;
+        tokio::time::timeout(UI_TIMEOUT, self.client.execute(STOP_PAINTING, Vec::new()))
+            .await
+            .map_err(|_| {
+                anyhow::anyhow!("the page did not answer after the screenshot {name}")
+            })??;
         let dir = workspace_root().join(dir);
         std::fs::create_dir_all(&dir)?;
         let path = dir.join(format!("{name}.png"));

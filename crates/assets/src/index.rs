@@ -281,24 +281,35 @@ impl AssetIndex {
         let Some(text) = path.to_str() else {
             return Err(IndexError::NonUtf8Root(path));
         };
+        // Under the watchers' lock, so a removal of the same folder cannot slip between
+        // the row and its watcher.
+        let mut watches = self.lock_watches();
         let id = self.shared.store.add_root(text)?;
-        if self.live {
-            self.start_watch(RootEntry {
+        if self.live && !watches.contains_key(&id) {
+            let root = RootEntry {
                 id,
                 path: path.clone(),
-            })?;
+            };
+            watches.insert(id, RootWatch::spawn(Arc::clone(&self.shared), root)?);
         }
         Ok(path)
     }
 
-    /// Stops watching a root and deletes its rows. Returns false if it was not a root.
+    /// Takes a root out of the gallery and stops watching it; its rows are kept aside for a
+    /// while (see `Store::remove_root`). Returns false if it was not a root.
     pub fn remove_root(&self, path: &Path) -> Result<bool, IndexError> {
         let Some(root) = self.find_root(path)? else {
             return Ok(false);
         };
-        let watch = self.lock_watches().remove(&root.id);
+        // Hidden and out of the map together, so the same folder added meanwhile gets a
+        // root of its own state and a watcher of its own; the old watcher may take a
+        // while to stop (mid-scan), and that wait happens after the lock is released.
+        let watch = {
+            let mut watches = self.lock_watches();
+            self.shared.store.remove_root(root.id)?;
+            watches.remove(&root.id)
+        };
         drop(watch);
-        self.shared.store.remove_root(root.id)?;
         Ok(true)
     }
 

@@ -474,6 +474,58 @@ fn rescan_reconciles_changes_made_while_closed() {
 }
 
 #[test]
+fn a_folder_removed_and_added_again_shows_its_files_at_once_and_catches_up() {
+    let fixture = Fixture::new();
+    let root = &fixture.root;
+    write(&root.join("kept ü.dds"), 1);
+    write(&root.join("Sub #1/changed.nif"), 2);
+    let (index, _events) = fixture.open_ready();
+    assert!(index.remove_root(root).expect("remove"));
+    assert_eq!(rows(&index), []);
+    assert_eq!(index.roots().expect("roots"), []);
+    drop(index);
+    // Changed while out of the gallery, so unwatched.
+    write(&root.join("Sub #1/changed.nif"), 20);
+    write(&root.join("new.esp"), 3);
+
+    // Added again in an index that does not scan by itself: the rows kept aside show.
+    let (index, _events) = AssetIndex::open_unwatched(&fixture.db()).expect("reopen");
+    assert_eq!(rows(&index), []);
+    index.add_root(root).expect("add again");
+    assert_eq!(
+        rows(&index),
+        expected(&[
+            ("kept ü.dds", AssetKind::Texture, 1),
+            ("Sub #1/changed.nif", AssetKind::Mesh, 2),
+        ])
+    );
+    drop(index);
+
+    // A watched index rescans it, corrects the rows and follows new files again.
+    let (index, _events) = AssetIndex::open(&fixture.db()).expect("reopen watched");
+    let mut want = expected(&[
+        ("kept ü.dds", AssetKind::Texture, 1),
+        ("Sub #1/changed.nif", AssetKind::Mesh, 20),
+        ("new.esp", AssetKind::Plugin, 3),
+    ]);
+    wait_for_rows(&index, &want);
+    wait_for_state(&index, root, RootState::Ready, DEADLINE);
+    write(&root.join("later.ba2"), 4);
+    want.push(("later.ba2".to_owned(), AssetKind::Archive, 4));
+    want.sort_by(|a, b| a.0.cmp(&b.0));
+    wait_for_rows(&index, &want);
+
+    // Removed and added again in one session: watched again by a watcher of its own.
+    assert!(index.remove_root(root).expect("remove in session"));
+    index.add_root(root).expect("add in session");
+    wait_for_state(&index, root, RootState::Ready, DEADLINE);
+    write(&root.join("last.dds"), 5);
+    want.push(("last.dds".to_owned(), AssetKind::Texture, 5));
+    want.sort_by(|a, b| a.0.cmp(&b.0));
+    wait_for_rows(&index, &want);
+}
+
+#[test]
 fn details_are_stored_and_roots_removed() {
     let fixture = Fixture::new();
     let path = fixture.root.join("Tëxtures/a b.dds");

@@ -97,7 +97,10 @@ impl Store {
         writer.execute_batch(SCHEMA)?;
         add_removed_at(&writer)?;
         writer.execute_batch(NEWEST_INDEX)?;
-        forget_removed_roots(&writer, unix_seconds() - KEEP_REMOVED_SECONDS)?;
+        // Only tidying: the gallery works the same with old rows still kept aside.
+        if let Err(error) = forget_removed_roots(&writer, unix_seconds() - KEEP_REMOVED_SECONDS) {
+            tracing::warn!(%error, "removed folders' rows not forgotten; trying at the next start");
+        }
 
         let reader = Connection::open(path)?;
         reader.busy_timeout(BUSY_TIMEOUT)?;
@@ -305,15 +308,21 @@ impl Store {
     }
 }
 
-/// Indexes made before roots were kept aside on removal lack the column.
+/// Indexes made before roots were kept aside on removal lack the column. Another process
+/// adding it first is fine.
 fn add_removed_at(conn: &Connection) -> rusqlite::Result<()> {
-    if conn
-        .prepare("SELECT removed_at FROM roots LIMIT 0")
-        .is_err()
-    {
-        conn.execute_batch("ALTER TABLE roots ADD COLUMN removed_at INTEGER")?;
+    let present: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_table_info('roots') WHERE name = 'removed_at')",
+        [],
+        |row| row.get(0),
+    )?;
+    if present {
+        return Ok(());
     }
-    Ok(())
+    match conn.execute_batch("ALTER TABLE roots ADD COLUMN removed_at INTEGER") {
+        Err(error) if error.to_string().contains("duplicate column") => Ok(()),
+        result => result,
+    }
 }
 
 /// Deletes the roots removed before `cutoff` (Unix seconds), with their rows.

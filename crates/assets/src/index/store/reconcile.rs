@@ -209,10 +209,14 @@ impl Drop for Reconcile<'_> {
     }
 }
 
+/// True when no shown root has rows; the rows of removed roots kept aside do not count.
 fn table_is_empty(conn: &Connection) -> bool {
-    conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM assets)", [], |row| {
-        row.get(0)
-    })
+    conn.query_row(
+        "SELECT NOT EXISTS (SELECT 1 FROM assets a JOIN roots r ON r.id = a.root_id
+                            WHERE r.removed_at IS NULL)",
+        [],
+        |row| row.get(0),
+    )
     .unwrap_or(false)
 }
 
