@@ -76,6 +76,16 @@ fn match_folders(index: &AssetIndex, folders: &[std::path::PathBuf]) {
             return;
         }
     };
+    // `Data/` typed into the file and the index's `Data` are one folder.
+    let clean = |path: &std::path::Path| index::root_path(path).unwrap_or_else(|_| path.into());
+    let folders: Vec<_> = folders.iter().map(|folder| clean(folder)).collect();
+    let roots: Vec<_> = roots
+        .into_iter()
+        .map(|mut root| {
+            root.path = clean(&root.path);
+            root
+        })
+        .collect();
     for root in &roots {
         if !folders.contains(&root.path) {
             match index.remove_root(&root.path) {
@@ -88,7 +98,7 @@ fn match_folders(index: &AssetIndex, folders: &[std::path::PathBuf]) {
             }
         }
     }
-    for folder in folders {
+    for folder in &folders {
         if !roots.iter().any(|root| &root.path == folder) {
             match index.keep_root(folder) {
                 Ok(_) => info!(root = %folder.display(), "asset folder added from the settings"),

@@ -17,7 +17,7 @@ mod mo2;
 mod store;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -399,13 +399,15 @@ impl AssetIndex {
     }
 
     fn find_root(&self, path: &Path) -> Result<Option<RootEntry>, IndexError> {
-        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        // Both sides cleaned: roots stored before paths were cleaned may end in a separator.
+        let clean = |path: &Path| root_path(path).unwrap_or_else(|_| path.to_path_buf());
+        let path = clean(path);
         Ok(self
             .shared
             .store
             .root_entries()?
             .into_iter()
-            .find(|root| root.path == path))
+            .find(|root| clean(&root.path) == path))
     }
 
     /// The root holding `path` (the deepest one if roots nest) and the relative text.
@@ -425,10 +427,29 @@ impl AssetIndex {
 }
 
 fn absolute_root(path: &Path) -> Result<PathBuf, IndexError> {
-    std::path::absolute(path).map_err(|source| IndexError::Io {
+    root_path(path).map_err(|source| IndexError::Io {
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// The one spelling of a folder the index keeps: absolute, without `.` or `..` parts and
+/// without a trailing separator, so `Data/`, `Data/./` and `Mods/../Data` name the same
+/// root as `Data`. `..` is taken as written, not through symbolic links: the folder the
+/// user sees in the path is the one they mean.
+pub fn root_path(path: &Path) -> std::io::Result<PathBuf> {
+    let absolute = std::path::absolute(path)?;
+    let mut clean = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                clean.pop();
+            }
+            other => clean.push(other),
+        }
+    }
+    Ok(clean)
 }
 
 impl Drop for AssetIndex {

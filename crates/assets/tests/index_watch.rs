@@ -526,6 +526,52 @@ fn a_folder_removed_and_added_again_shows_its_files_at_once_and_catches_up() {
 }
 
 #[test]
+fn one_folder_spelled_several_ways_is_one_root() {
+    let fixture = Fixture::new();
+    let root = &fixture.root;
+    write(&root.join("a ü.dds"), 1);
+    let (index, _events) = AssetIndex::open_unwatched(&fixture.db()).expect("open");
+    let name = root.file_name().expect("root name");
+    let spellings = [
+        PathBuf::from(format!("{}/", root.display())),
+        root.join(".").join("Sub"),
+        root.join("Sub").join(".."),
+        root.parent()
+            .expect("parent")
+            .join("x")
+            .join("..")
+            .join(name),
+    ];
+    fs::create_dir_all(root.join("Sub")).expect("sub folder");
+
+    assert_eq!(
+        index.add_root(&spellings[0]).expect("trailing slash"),
+        *root
+    );
+    for spelling in &spellings[2..] {
+        assert_eq!(
+            index.add_root(spelling).expect("add"),
+            *root,
+            "{spelling:?}"
+        );
+    }
+    assert_eq!(index.roots().expect("roots").len(), 1);
+    assert_eq!(index.rescan(&spellings[0]).expect("rescan"), 1);
+
+    // A folder inside is a root of its own, named without the `.`.
+    let sub = index.add_root(&spellings[1]).expect("sub");
+    assert_eq!(sub, root.join("Sub"));
+    assert!(index.remove_root(&sub).expect("remove sub"));
+
+    assert!(
+        index
+            .remove_root(&spellings[3])
+            .expect("remove by another spelling")
+    );
+    assert_eq!(index.roots().expect("roots"), []);
+}
+
+#[test]
 fn details_are_stored_and_roots_removed() {
     let fixture = Fixture::new();
     let path = fixture.root.join("Tëxtures/a b.dds");
