@@ -11,6 +11,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, PoisonError};
 use std::thread::JoinHandle;
@@ -47,17 +48,23 @@ pub(crate) enum Control {
 /// A running supervisor; dropping it stops the thread and waits for it.
 pub(crate) struct RootWatch {
     control: Sender<Control>,
+    /// Set when stopping: the supervisor may be mid-scan and see `Stop` only afterwards,
+    /// and by then a new supervisor for the same root (removed and added again) owns its
+    /// state.
+    stopping: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl RootWatch {
     pub fn spawn(shared: Arc<Shared>, root: RootEntry) -> Result<Self, IndexError> {
         let (control, receiver) = channel();
+        let stopping = Arc::new(AtomicBool::new(false));
         let supervisor = Supervisor {
             shared,
             root,
             control: control.clone(),
             receiver,
+            stopping: Arc::clone(&stopping),
         };
         let thread = std::thread::Builder::new()
             .name("asset-index-root".to_owned())
@@ -65,6 +72,7 @@ impl RootWatch {
             .map_err(IndexError::Thread)?;
         Ok(Self {
             control,
+            stopping,
             thread: Some(thread),
         })
     }
@@ -78,6 +86,7 @@ impl RootWatch {
 
 impl Drop for RootWatch {
     fn drop(&mut self) {
+        self.stopping.store(true, Ordering::Release);
         let _ = self.control.send(Control::Stop);
         if let Some(thread) = self.thread.take()
             && thread.join().is_err()
@@ -100,6 +109,7 @@ struct Supervisor {
     root: RootEntry,
     control: Sender<Control>,
     receiver: Receiver<Control>,
+    stopping: Arc<AtomicBool>,
 }
 
 impl Supervisor {
@@ -221,6 +231,10 @@ impl Supervisor {
     }
 
     fn set_state(&self, state: RootState) {
+        // A stopping supervisor says nothing more about the root.
+        if self.stopping.load(Ordering::Acquire) {
+            return;
+        }
         if let Err(error) = self.shared.set_state(&self.root, state) {
             warn!(root = %self.root.path.display(), %error, "cannot save root state");
         }
@@ -356,6 +370,41 @@ mod tests {
             .collect();
         rows.sort();
         rows
+    }
+
+    // A root removed mid-scan and added again has a new supervisor; the old one, finishing
+    // its scan, must not mark the root ready over the new one's scanning.
+    #[test]
+    fn a_stopped_supervisor_leaves_the_root_state_alone() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root_path = dir.path().join("Big #1 ü");
+        std::fs::create_dir_all(&root_path).expect("mkdir");
+        for n in 0..2000 {
+            std::fs::write(root_path.join(format!("f {n}.dds")), b"x").expect("write");
+        }
+        let store = Store::open(&dir.path().join("index.db")).expect("open");
+        let root = RootEntry {
+            id: store
+                .add_root(root_path.to_str().expect("utf-8"))
+                .expect("root"),
+            path: root_path,
+        };
+        let (sender, events) = channel();
+        let shared = Arc::new(Shared::new(store, sender));
+
+        // Stopped at once: whatever it got through, its scan ends after the stop.
+        drop(RootWatch::spawn(Arc::clone(&shared), root.clone()).expect("spawn"));
+
+        let states: Vec<RootState> = events
+            .try_iter()
+            .filter_map(|event| match event {
+                IndexEvent::RootState(_, state) => Some(state),
+                _ => None,
+            })
+            .collect();
+        assert!(!states.contains(&RootState::Ready), "{states:?}");
+        let stored = shared.store.roots().expect("roots")[0].state;
+        assert_eq!(stored, RootState::Scanning);
     }
 
     // Guards the overflow path: a watcher error must lead to a rescan that reconciles rows
