@@ -245,8 +245,9 @@ impl AssetIndex {
             live,
         };
         if live {
+            let mut watches = index.lock_watches();
             for root in index.shared.store.root_entries()? {
-                index.start_watch(root)?;
+                index.start_watch(&mut watches, root)?;
             }
         }
         Ok((index, receiver))
@@ -285,12 +286,12 @@ impl AssetIndex {
         // the row and its watcher.
         let mut watches = self.lock_watches();
         let id = self.shared.store.add_root(text)?;
-        if self.live && !watches.contains_key(&id) {
+        if self.live {
             let root = RootEntry {
                 id,
                 path: path.clone(),
             };
-            watches.insert(id, RootWatch::spawn(Arc::clone(&self.shared), root)?);
+            self.start_watch(&mut watches, root)?;
         }
         Ok(path)
     }
@@ -384,8 +385,12 @@ impl AssetIndex {
             .set_picture_error(root.id, &rel_path, version, error)
     }
 
-    fn start_watch(&self, root: RootEntry) -> Result<(), IndexError> {
-        let mut watches = self.lock_watches();
+    /// Starts a supervisor for `root` unless it has one; the caller holds the watchers' lock.
+    fn start_watch(
+        &self,
+        watches: &mut HashMap<i64, RootWatch>,
+        root: RootEntry,
+    ) -> Result<(), IndexError> {
         if !watches.contains_key(&root.id) {
             let id = root.id;
             let watch = RootWatch::spawn(Arc::clone(&self.shared), root)?;

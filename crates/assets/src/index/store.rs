@@ -327,20 +327,13 @@ fn add_removed_at(conn: &Connection) -> rusqlite::Result<()> {
 
 /// Deletes the roots removed before `cutoff` (Unix seconds), with their rows.
 fn forget_removed_roots(conn: &Connection, cutoff: i64) -> rusqlite::Result<()> {
-    conn.execute_batch("BEGIN")?;
-    let result = conn
-        .execute(
-            "DELETE FROM assets WHERE root_id IN (SELECT id FROM roots WHERE removed_at < ?1)",
-            [cutoff],
-        )
-        .and_then(|_| conn.execute("DELETE FROM roots WHERE removed_at < ?1", [cutoff]));
-    match result {
-        Ok(_) => conn.execute_batch("COMMIT"),
-        Err(error) => {
-            let _ = conn.execute_batch("ROLLBACK");
-            Err(error)
-        }
-    }
+    let tx = conn.unchecked_transaction()?;
+    tx.execute(
+        "DELETE FROM assets WHERE root_id IN (SELECT id FROM roots WHERE removed_at < ?1)",
+        [cutoff],
+    )?;
+    tx.execute("DELETE FROM roots WHERE removed_at < ?1", [cutoff])?;
+    tx.commit()
 }
 
 fn unix_seconds() -> i64 {
