@@ -8,7 +8,7 @@ use anyhow::Context;
 use mossy_core::bridge::{BridgeConfig, BridgeHandle, spawn_bridge_client};
 use mossy_core::build::{BuildCenter, BuildCenterConfig};
 use mossy_core::bus::Bus;
-use mossy_core::feed::FeedStore;
+use mossy_core::feed::{self, FeedStore};
 use mossy_core::settings::{AppDirs, Settings};
 use mossy_core::tool_monitor::{ToolMonitor, ToolMonitorHandle};
 use mossy_core::tools::{PollerHandle, ToolTable, spawn_process_poller};
@@ -25,9 +25,6 @@ const BUILD_HISTORY_FILE: &str = "builds.sqlite3";
 
 /// Folder inside the data folder for the raw output of builds the app runs.
 const BUILD_OUTPUT_DIR: &str = "build-output";
-
-/// SQLite's name for a database that lives in memory only.
-const IN_MEMORY_FEED: &str = ":memory:";
 
 /// Everything the commands reach through `State`.
 pub struct Services {
@@ -142,7 +139,7 @@ fn open_feed(path: &Path) -> anyhow::Result<(FeedStore, Option<String>)> {
                 "The activity history cannot be stored ({err}). This session's activity shows \
                  here but is gone when the app closes."
             );
-            let store = FeedStore::open(Path::new(IN_MEMORY_FEED))
+            let store = FeedStore::open(Path::new(feed::IN_MEMORY))
                 .context("could not open an in-memory feed")?;
             Ok((store, Some(notice)))
         }

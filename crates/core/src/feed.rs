@@ -97,10 +97,15 @@ pub struct NewFeedEntry {
     pub exe: Option<String>,
 }
 
+/// Where [`FeedStore::open`] keeps a feed that lives only as long as the app.
+pub const IN_MEMORY: &str = ":memory:";
+
 /// The feed file, open.
 #[derive(Debug)]
 pub struct FeedStore {
     connection: Connection,
+    /// The highest id ever given out, also by rows since deleted.
+    last_id: i64,
 }
 
 impl FeedStore {
@@ -115,7 +120,30 @@ impl FeedStore {
                 },
                 OpenError::Sqlite(source) => FeedError::Sqlite(source),
             })?;
-        Ok(Self { connection })
+        let last_id = connection
+            .query_row(
+                "SELECT seq FROM sqlite_sequence WHERE name = 'feed'",
+                [],
+                |row| row.get(0),
+            )
+            .optional()?
+            .unwrap_or(0);
+        Ok(Self {
+            connection,
+            last_id,
+        })
+    }
+
+    /// An empty feed in memory whose ids go on after this one's, for when this one can no
+    /// longer be written: the window tells entries apart by id, so none may come back.
+    pub fn in_memory_successor(&self) -> Result<Self, FeedError> {
+        let mut successor = Self::open(Path::new(IN_MEMORY))?;
+        successor.connection.execute(
+            "INSERT INTO sqlite_sequence (name, seq) VALUES ('feed', ?1)",
+            [self.last_id],
+        )?;
+        successor.last_id = self.last_id;
+        Ok(successor)
     }
 
     /// Opens the feed file; if it is damaged, renames it (and its WAL files) to
@@ -194,6 +222,9 @@ impl FeedStore {
             )?;
         }
         transaction.commit()?;
+        if let Some(last) = appended.last() {
+            self.last_id = last.id;
+        }
         Ok(appended)
     }
 
@@ -220,6 +251,19 @@ impl FeedStore {
         let deleted = self.connection.execute("DELETE FROM feed", [])?;
         info!(deleted, "activity feed cleared");
         Ok(())
+    }
+
+    /// Makes the file unable to grow, as a full disk does (SQLite's `max_page_count`), so
+    /// tests can fail writes to a real file partway through a session.
+    #[cfg(test)]
+    pub(crate) fn stop_growing(&self) {
+        let pages: i64 = self
+            .connection
+            .query_row("PRAGMA page_count", [], |row| row.get(0))
+            .expect("reads the page count");
+        self.connection
+            .pragma_update(None, "max_page_count", pages)
+            .expect("caps the page count");
     }
 }
 
@@ -385,6 +429,50 @@ mod tests {
         assert_eq!((kept[0].id, kept[0].at_ms), (newest, newest - 1));
         let oldest = &kept[FEED_CAPACITY - 1];
         assert_eq!((oldest.id, oldest.at_ms), (26, 25));
+    }
+
+    #[test]
+    fn an_in_memory_successor_goes_on_from_the_last_id_given() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("feed.sqlite");
+        let mut store = FeedStore::open(&path).expect("opens");
+        let first = entry(1, FeedKind::Exited, "xedit", Some(1));
+        store
+            .append(&[first.clone(), first.clone()])
+            .expect("appends");
+        store.clear().expect("clears");
+        // Reopened, so the last id is read from the file rather than remembered.
+        let store = FeedStore::open(&path).expect("reopens");
+
+        let mut successor = store.in_memory_successor().expect("opens in memory");
+        assert_eq!(
+            successor
+                .append(std::slice::from_ref(&first))
+                .expect("appends"),
+            [stored(3, &first)]
+        );
+        assert_eq!(
+            FeedStore::open(&path)
+                .expect("reopens")
+                .latest(10)
+                .expect("lists"),
+            [],
+            "the file is not written"
+        );
+    }
+
+    #[test]
+    fn a_file_that_cannot_grow_refuses_a_batch_whole() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("feed.sqlite");
+        let mut store = FeedStore::open(&path).expect("opens");
+        store.stop_growing();
+        let batch: Vec<NewFeedEntry> = (0..500)
+            .map(|n| entry(n, FeedKind::Exited, "xedit", Some(1)))
+            .collect();
+
+        assert!(matches!(store.append(&batch), Err(FeedError::Sqlite(_))));
+        assert_eq!(store.latest(10).expect("lists"), []);
     }
 
     #[test]

@@ -78,6 +78,7 @@ impl ToolMonitor {
                 cards: Cards::new(&table),
                 feed,
                 feed_epoch: 0,
+                feed_notice: None,
             }),
             version: watch::Sender::new(0),
         });
@@ -153,6 +154,7 @@ impl ToolMonitorHandle {
             feed_epoch: 0,
             last_feed_id: 0,
             last_cards: Vec::new(),
+            last_notice: None,
         }
     }
 
@@ -179,6 +181,7 @@ pub struct ToolMonitorSubscription {
     feed_epoch: u64,
     last_feed_id: i64,
     last_cards: Vec<ToolCard>,
+    last_notice: Option<String>,
 }
 
 impl ToolMonitorSubscription {
@@ -217,7 +220,11 @@ impl ToolMonitorSubscription {
                 .cloned()
                 .collect()
         };
-        if !feed_reset && feed.is_empty() && cards == self.last_cards.as_slice() {
+        if !feed_reset
+            && feed.is_empty()
+            && cards == self.last_cards.as_slice()
+            && view.feed_notice == self.last_notice
+        {
             return None;
         }
 
@@ -225,12 +232,14 @@ impl ToolMonitorSubscription {
         self.feed_epoch = view.feed_epoch;
         self.last_feed_id = view.feed.back().map_or(self.last_feed_id, |entry| entry.id);
         self.last_cards = cards.to_vec();
+        self.last_notice.clone_from(&view.feed_notice);
         drop(view);
         feed.sort_by(|a, b| b.at_ms.cmp(&a.at_ms).then(b.id.cmp(&a.id)));
         Some(ToolMonitorUpdate {
             cards: self.last_cards.clone(),
             feed,
             feed_reset,
+            feed_notice: self.last_notice.clone(),
         })
     }
 }
@@ -250,6 +259,8 @@ struct View {
     feed: VecDeque<FeedEntry>,
     /// Bumped when the feed is cleared.
     feed_epoch: u64,
+    /// Why the feed is no longer written to disk, once a write failed.
+    feed_notice: Option<String>,
 }
 
 impl Shared {

@@ -180,6 +180,10 @@ pub struct ToolMonitorUpdate {
     pub feed: Vec<FeedEntry>,
     /// When true the frontend drops its feed and takes `feed` as the whole feed.
     pub feed_reset: bool,
+    /// Set once the feed could not be written to disk during this session: what went wrong
+    /// and that new activity is kept in memory only. The window shows it above the feed.
+    #[serde(default)]
+    pub feed_notice: Option<String>,
 }
 
 /// The bridge connection as the badge shows it.
@@ -335,6 +339,7 @@ mod tests {
                 exe: Some("blender.exe".into()),
             }],
             feed_reset: true,
+            feed_notice: Some("The activity history could not be saved.".into()),
         });
     }
 }

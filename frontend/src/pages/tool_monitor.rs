@@ -32,11 +32,19 @@ pub fn ToolMonitorPage() -> impl IntoView {
     let feed = RwSignal::new(Vec::<FeedEntry>::new());
     let load = RwSignal::new(LoadState::Loading);
     let subscription = StoredValue::new_local(None::<ipc::Subscription>);
+    // The history kept aside or not stored at all, said once above the feed; replaced by
+    // the stream's notice when a write fails later in the session.
+    let notice = RwSignal::new(None::<String>);
 
     let subscribe = move || {
         load.set(LoadState::Loading);
         leptos::task::spawn_local(async move {
-            let on_update = move |update: ToolMonitorUpdate| {
+            let on_update = move |mut update: ToolMonitorUpdate| {
+                if let Some(text) = update.feed_notice.take()
+                    && notice.with_untracked(|shown| shown.as_ref() != Some(&text))
+                {
+                    notice.set(Some(text));
+                }
                 apply_update(update, cards, feed);
                 load.set(LoadState::Ready);
             };
@@ -49,15 +57,17 @@ pub fn ToolMonitorPage() -> impl IntoView {
     subscribe();
     on_cleanup(move || subscription.set_value(None));
 
-    // The history kept aside or not stored at all: said once, above the feed.
-    let notice = RwSignal::new(None::<String>);
     leptos::task::spawn_local(async move {
-        match ipc::feed_notice().await {
-            Ok(text) => notice.set(text),
-            Err(err) => notice.set(Some(format!(
+        let text = match ipc::feed_notice().await {
+            Ok(text) => text,
+            Err(err) => Some(format!(
                 "Whether the activity history is kept could not be read: {}",
                 err.message
-            ))),
+            )),
+        };
+        // A write failure the stream has said already stays.
+        if text.is_some() && notice.with_untracked(Option::is_none) {
+            notice.set(text);
         }
     });
 

@@ -111,7 +111,8 @@ async fn first_update_has_every_card_and_the_stored_feed() {
         ToolMonitorUpdate {
             cards: empty_cards,
             feed: stored,
-            feed_reset: true
+            feed_reset: true,
+            feed_notice: None,
         }
     );
 }
@@ -256,4 +257,79 @@ async fn keeps_going_after_the_bus_lags() {
         seen = next(&mut subscription).await.cards;
     }
     assert_eq!(seen[0], expected);
+}
+
+// A disk that fills up mid-session: nothing the monitor saw may vanish from the window, and
+// the window must be told the history is no longer saved.
+#[tokio::test]
+async fn a_feed_file_that_stops_taking_writes_keeps_the_session_in_memory_and_says_so() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("feed.sqlite");
+    let mut store = FeedStore::open(&path).expect("feed opens");
+    let before = store
+        .append(&[NewFeedEntry {
+            at_ms: 500,
+            kind: FeedKind::Exited,
+            tool: ToolId("xedit".into()),
+            tool_name: "xEdit".into(),
+            pid: Some(3),
+            exe: Some("FO4Edit.exe".into()),
+        }])
+        .expect("appends");
+    store.stop_growing();
+    let bus = Bus::new();
+    let monitor =
+        ToolMonitor::spawn(Arc::new(ToolTable::builtin()), store, &bus).expect("monitor starts");
+    let mut subscription = monitor.subscribe();
+    let first = next(&mut subscription).await;
+    assert_eq!((first.feed, first.feed_notice), (before.clone(), None));
+
+    // More than fits in the file's last page, so some batch has to grow it.
+    let started: u32 = 400;
+    for pid in 100..100 + started {
+        bus.publish(BusEvent::ToolStarted(blender(
+            pid,
+            i64::from(pid) * 1_000,
+            1,
+        )));
+        if pid % 50 == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+    let mut shown = Vec::new();
+    let mut notice = None;
+    while shown.len() < started as usize {
+        let update = next(&mut subscription).await;
+        assert!(!update.feed_reset, "unexpected reset");
+        shown.extend(update.feed);
+        notice = update.feed_notice.or(notice);
+    }
+    let notice = notice.expect("the window is told");
+    assert!(
+        notice.starts_with("The activity history could not be saved (")
+            && notice.contains("gone when the app closes"),
+        "notice: {notice}"
+    );
+    let mut pids: Vec<u32> = shown.iter().filter_map(|entry| entry.pid).collect();
+    pids.sort_unstable();
+    assert_eq!(pids, (100..100 + started).collect::<Vec<_>>());
+    let mut ids: Vec<i64> = shown.iter().map(|entry| entry.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), started as usize, "every entry keeps its own id");
+    assert!(ids[0] > before[0].id, "no id comes back: {ids:?}");
+
+    // A window opened now gets the whole session and the notice at once.
+    let late = next(&mut monitor.subscribe()).await;
+    assert_eq!(late.feed.len(), started as usize + 1);
+    assert_eq!(late.feed_notice.as_deref(), Some(notice.as_str()));
+    let on_disk = FeedStore::open(&path)
+        .expect("reopens")
+        .latest(1_000)
+        .expect("lists")
+        .len();
+    assert!(
+        on_disk < started as usize + 1,
+        "the file could not have taken every entry ({on_disk} stored)"
+    );
 }

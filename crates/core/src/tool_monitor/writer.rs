@@ -82,12 +82,29 @@ fn run(mut store: FeedStore, commands: &mpsc::Receiver<WriteCommand>, shared: &S
     info!("feed writer stopped");
 }
 
-/// Writes `pending` in one transaction and shows the written entries.
+/// Writes `pending` in one transaction and shows the written entries. When the file
+/// refuses the write (a full disk, a file gone read-only), the rest of the session is kept
+/// in memory, the window is told so, and these entries still show.
 fn flush(store: &mut FeedStore, pending: &mut Vec<NewFeedEntry>, shared: &Shared) {
     if pending.is_empty() {
         return;
     }
-    match store.append(pending) {
+    let written = store.append(pending).or_else(|err| {
+        error!(
+            error = %err,
+            entries = pending.len(),
+            "could not write the activity feed; keeping it in memory from now on"
+        );
+        *store = store.in_memory_successor()?;
+        shared.lock().feed_notice = Some(format!(
+            "The activity history could not be saved ({err}). From now on this session's \
+             activity shows here but is gone when the app closes; restarting the app tries \
+             the file again."
+        ));
+        shared.notify();
+        store.append(pending)
+    });
+    match written {
         Ok(appended) => {
             debug!(
                 given = pending.len(),
@@ -106,7 +123,7 @@ fn flush(store: &mut FeedStore, pending: &mut Vec<NewFeedEntry>, shared: &Shared
             shared.notify();
         }
         Err(err) => {
-            error!(error = %err, entries = pending.len(), "could not write the activity feed");
+            error!(error = %err, entries = pending.len(), "could not keep the activity feed");
         }
     }
     pending.clear();
