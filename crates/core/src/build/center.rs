@@ -12,34 +12,36 @@
 //! A finished build is written to the [`BuildHistory`] off the async threads. While a
 //! profile build runs, its raw output (every byte, before the display cap) is also written
 //! to `<raw dir>/<id>/stdout.log` and `stderr.log`, so even a 10 MB line is kept whole.
+//! That spool lives in [`spool`]; Mossy's builds are followed in [`mossy`]; build profiles
+//! are checked and saved in [`profiles`].
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+mod mossy;
+mod profiles;
+mod spool;
+
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use mossy_protocol::bridge::{BridgeMessage, BuildResult, LogStream};
+use mossy_protocol::bridge::{BuildResult, LogStream};
 use mossy_protocol::build::{
     BuildId, BuildProfile, BuildSource, BuildStatus, BuildSummary, BuildUpdate, BuildView,
     Diagnostic, DiagnosticsDelta, LogLine, LogPage,
 };
-use tokio::sync::{broadcast, watch};
-use tracing::{debug, info, warn};
+use tokio::sync::watch;
+use tracing::{info, warn};
 
 use super::follow::{FollowEvent, follow};
 use super::history::{BuildHistory, HISTORY_LOG_CAP, StoredBuild};
 use super::log::LogBuffer;
-use super::runner::{BuildRunner, BuildSink, CancelHandle};
+use super::runner::{BuildRunner, CancelHandle};
 use super::{BuildEvent, BuildTracker};
-use crate::bus::{Bus, BusEvent};
+use crate::bus::Bus;
 use crate::clock::now_ms;
-use crate::settings::{Settings, SettingsError};
+use mossy::follow_mossy;
+use spool::{LiveSink, prune_raw};
 
 /// Builds listed in each update; older ones stay in the history file.
 pub const HISTORY_SHOWN: usize = 50;
-
-/// Longest profile name accepted; names show in a drop-down.
-const PROFILE_NAME_MAX: usize = 100;
 
 /// Where the center keeps its files.
 #[derive(Debug, Clone)]
@@ -359,11 +361,7 @@ impl BuildCenter {
             name: profile.name.clone(),
         };
         let id = self.shared.open_build(profile.name.clone(), source)?;
-        let sink = LiveSink {
-            shared: Arc::downgrade(&self.shared),
-            id,
-            raw: RawSpool::create(&self.shared.config.raw_dir.join(id.0.to_string())),
-        };
+        let sink = LiveSink::new(&self.shared, id, &self.shared.config.raw_dir);
         let running = {
             let _runtime = self.shared.runtime.enter();
             self.shared.runner.start(&profile, sink)
@@ -510,59 +508,11 @@ impl BuildCenter {
             .with_log(id, |_, log| log.problem_position(number))
     }
 
-    /// Adds a profile, or replaces the one named `replacing`, and saves the settings file.
-    pub fn save_profile(
-        &self,
-        profile: BuildProfile,
-        replacing: Option<&str>,
-    ) -> Result<(), CenterError> {
-        let profile = validate_profile(profile)?;
-        let mut profiles = self.shared.lock().profiles.clone();
-        let clash = profiles
-            .iter()
-            .any(|p| p.name == profile.name && Some(p.name.as_str()) != replacing);
-        if clash {
-            return Err(CenterError::InvalidProfile(format!(
-                "A profile named \"{}\" already exists.",
-                profile.name
-            )));
-        }
-        match replacing.and_then(|old| profiles.iter().position(|p| p.name == old)) {
-            Some(at) => profiles[at] = profile,
-            None => profiles.push(profile),
-        }
-        self.store_profiles(profiles)
-    }
-
-    /// Removes the profile named `name` and saves the settings file.
-    pub fn delete_profile(&self, name: &str) -> Result<(), CenterError> {
-        let mut profiles = self.shared.lock().profiles.clone();
-        let before = profiles.len();
-        profiles.retain(|p| p.name != name);
-        if profiles.len() == before {
-            return Err(CenterError::NoSuchProfile(name.to_owned()));
-        }
-        self.store_profiles(profiles)
-    }
-
     /// Bytes held by the logs in memory, for the memory figures.
     pub fn log_heap_bytes(&self) -> usize {
         let state = self.shared.lock();
         state.live.iter().map(|b| b.log.heap_bytes()).sum::<usize>()
             + state.opened.as_ref().map_or(0, |b| b.log.heap_bytes())
-    }
-
-    fn store_profiles(&self, profiles: Vec<BuildProfile>) -> Result<(), CenterError> {
-        let path = &self.shared.config.settings_file;
-        Settings::update(path, |settings| settings.builds.profiles = profiles.clone()).map_err(
-            |err| match err {
-                SettingsError::Write { .. } => CenterError::Settings(err.to_string()),
-                _ => CenterError::Settings(format!("{err}; fix or remove that file first")),
-            },
-        )?;
-        self.shared.lock().profiles = profiles;
-        self.shared.changed();
-        Ok(())
     }
 }
 
@@ -737,281 +687,5 @@ impl Shared {
         let result = read(stored.view.clone(), &stored.log);
         self.lock().opened = Some(stored);
         Ok(result)
-    }
-}
-
-/// Deletes raw output folders of builds no longer in the history.
-fn prune_raw(raw_dir: &Path, kept: &[BuildSummary]) {
-    let Some(oldest) = kept.iter().map(|b| b.id.0).min() else {
-        return;
-    };
-    let Ok(entries) = std::fs::read_dir(raw_dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        if let Some(id) = name.to_str().and_then(|n| n.parse::<i64>().ok())
-            && id < oldest
-            && let Err(err) = std::fs::remove_dir_all(entry.path())
-        {
-            debug!(path = %entry.path().display(), error = %err, "old raw output not removed");
-        }
-    }
-}
-
-fn validate_profile(mut profile: BuildProfile) -> Result<BuildProfile, CenterError> {
-    profile.name = profile.name.trim().to_owned();
-    profile.program = profile.program.trim().to_owned();
-    if profile.name.is_empty() {
-        return Err(CenterError::InvalidProfile(
-            "Give the profile a name.".into(),
-        ));
-    }
-    if profile.name.chars().count() > PROFILE_NAME_MAX {
-        return Err(CenterError::InvalidProfile(format!(
-            "Profile names are at most {PROFILE_NAME_MAX} characters."
-        )));
-    }
-    if profile.program.is_empty() {
-        return Err(CenterError::InvalidProfile(
-            "Say which program the profile runs.".into(),
-        ));
-    }
-    if let Some(dir) = &profile.working_dir
-        && dir.trim().is_empty()
-    {
-        profile.working_dir = None;
-    }
-    if let Some(key) = profile
-        .env
-        .keys()
-        .find(|key| key.is_empty() || key.contains('='))
-    {
-        return Err(CenterError::InvalidProfile(format!(
-            "\"{key}\" is not a valid environment variable name."
-        )));
-    }
-    Ok(profile)
-}
-
-/// A profile build's output on its way into the center and the raw files.
-struct LiveSink {
-    shared: Weak<Shared>,
-    id: BuildId,
-    raw: Option<RawSpool>,
-}
-
-impl BuildSink for LiveSink {
-    fn line(&mut self, line: LogLine) {
-        if let Some(shared) = self.shared.upgrade() {
-            shared.with_build(self.id, |build| build.push(&line));
-        }
-    }
-
-    fn bytes(&mut self, stream: LogStream, chunk: &[u8]) {
-        if let Some(raw) = &mut self.raw
-            && let Err(err) = raw.write(stream, chunk)
-        {
-            warn!(build = self.id.0, error = %err, "raw output no longer stored");
-            self.raw = None;
-        }
-    }
-}
-
-/// Every byte a build printed, per stream, up to [`HISTORY_LOG_CAP`] each.
-struct RawSpool {
-    stdout: BufWriter<File>,
-    stderr: BufWriter<File>,
-    written: [usize; 2],
-}
-
-impl RawSpool {
-    fn create(folder: &Path) -> Option<Self> {
-        let open = || -> std::io::Result<Self> {
-            std::fs::create_dir_all(folder)?;
-            Ok(Self {
-                stdout: BufWriter::new(File::create(folder.join("stdout.log"))?),
-                stderr: BufWriter::new(File::create(folder.join("stderr.log"))?),
-                written: [0; 2],
-            })
-        };
-        open()
-            .inspect_err(|err| {
-                warn!(folder = %folder.display(), error = %err, "raw output will not be stored");
-            })
-            .ok()
-    }
-
-    fn write(&mut self, stream: LogStream, chunk: &[u8]) -> std::io::Result<()> {
-        let (file, written) = match stream {
-            LogStream::Stdout => (&mut self.stdout, &mut self.written[0]),
-            LogStream::Stderr => (&mut self.stderr, &mut self.written[1]),
-        };
-        let room = HISTORY_LOG_CAP.saturating_sub(*written);
-        let part = &chunk[..chunk.len().min(room)];
-        *written += part.len();
-        file.write_all(part)
-    }
-}
-
-impl Drop for RawSpool {
-    fn drop(&mut self) {
-        for file in [&mut self.stdout, &mut self.stderr] {
-            if let Err(err) = file.flush() {
-                warn!(error = %err, "raw output not fully written");
-            }
-        }
-    }
-}
-
-/// Turns Mossy's `build_*` messages into builds.
-async fn follow_mossy(shared: Weak<Shared>, mut events: broadcast::Receiver<BusEvent>) {
-    loop {
-        let event = match events.recv().await {
-            Ok(event) => event,
-            Err(broadcast::error::RecvError::Lagged(missed)) => {
-                warn!(missed, "build center fell behind the bus");
-                if let Some(shared) = shared.upgrade() {
-                    shared.with_running_mossy(None, false, |build| {
-                        build.push_notice(&format!("{missed} messages from Mossy were missed"));
-                    });
-                }
-                continue;
-            }
-            Err(broadcast::error::RecvError::Closed) => break,
-        };
-        let Some(shared) = shared.upgrade() else {
-            break;
-        };
-        if let BusEvent::BridgeMessageReceived {
-            message,
-            received_at_ms,
-        } = event
-        {
-            shared.on_mossy(message, received_at_ms);
-        }
-    }
-}
-
-impl Shared {
-    fn on_mossy(self: &Arc<Self>, message: BridgeMessage, received_at_ms: i64) {
-        match message {
-            BridgeMessage::BuildStarted {
-                build_id, title, ..
-            } => {
-                let title = title.unwrap_or_else(|| "Build in Mossy".to_owned());
-                if let Err(err) = self.open_mossy(build_id, title) {
-                    warn!(error = %err, "Mossy's build could not be opened");
-                }
-            }
-            BridgeMessage::BuildProgress {
-                build_id,
-                percent,
-                message,
-            } => self.with_running_mossy(build_id, true, |build| {
-                if let Some(percent) = percent {
-                    build.view.percent = Some(percent.get());
-                }
-                if message.is_some() {
-                    build.view.message = message;
-                }
-            }),
-            BridgeMessage::BuildLog {
-                build_id,
-                stream,
-                line,
-            } => self.with_running_mossy(build_id, true, |build| {
-                build.push(&LogLine {
-                    number: 0,
-                    at_ms: received_at_ms,
-                    stream: stream.unwrap_or(LogStream::Stdout),
-                    byte_len: line.len() as u64,
-                    text: line,
-                    lossy: false,
-                    truncated: false,
-                });
-            }),
-            BridgeMessage::BuildComplete {
-                build_id, result, ..
-            } => {
-                if let Some(id) = self.running_mossy(build_id.as_deref()) {
-                    let result = result.unwrap_or(BuildResult::Succeeded);
-                    let reason = (result == BuildResult::Failed)
-                        .then(|| "Mossy reported the build failed.".to_owned());
-                    self.finish(id, result.into(), reason, result == BuildResult::Succeeded);
-                }
-            }
-            BridgeMessage::BuildError { build_id, error } => {
-                let error = error.unwrap_or_else(|| "Mossy reported an error.".to_owned());
-                let id = match self.running_mossy(build_id.as_deref()) {
-                    Some(id) => Some(id),
-                    None => self.open_mossy(build_id, "Build in Mossy".into()).ok(),
-                };
-                if let Some(id) = id {
-                    self.with_build(id, |build| build.push_notice(&error));
-                    self.finish(id, BuildStatus::Failed, Some(error), false);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn open_mossy(
-        self: &Arc<Self>,
-        build_id: Option<String>,
-        title: String,
-    ) -> Result<BuildId, CenterError> {
-        // A restarted build with the same id replaces the old one.
-        if let Some(old) = build_id
-            .as_deref()
-            .and_then(|wanted| self.running_mossy(Some(wanted)))
-        {
-            self.finish(
-                old,
-                BuildStatus::Cancelled,
-                Some("Mossy started it again.".into()),
-                false,
-            );
-        }
-        let id = self.open_build(title, BuildSource::Mossy { build_id })?;
-        self.with_build(id, |build| build.control = Control::Mossy);
-        Ok(id)
-    }
-
-    /// The running Mossy build with `build_id`, or without one the newest running Mossy
-    /// build.
-    fn running_mossy(&self, build_id: Option<&str>) -> Option<BuildId> {
-        let state = self.lock();
-        state
-            .live
-            .iter()
-            .rev()
-            .filter(|build| build.is_running())
-            .find(|build| match (&build.view.source, build_id) {
-                (BuildSource::Mossy { build_id: known }, Some(wanted)) => {
-                    known.as_deref() == Some(wanted)
-                }
-                (BuildSource::Mossy { .. }, None) => true,
-                _ => false,
-            })
-            .map(|build| build.view.id)
-    }
-
-    /// Applies `change` to the running Mossy build the message belongs to; with `open`,
-    /// a message for no known build opens one (a bare `build_progress` does).
-    fn with_running_mossy(
-        self: &Arc<Self>,
-        build_id: Option<String>,
-        open: bool,
-        change: impl FnOnce(&mut LiveBuild),
-    ) {
-        let id = match self.running_mossy(build_id.as_deref()) {
-            Some(id) => Some(id),
-            None if open => self.open_mossy(build_id, "Build in Mossy".into()).ok(),
-            None => None,
-        };
-        if let Some(id) = id {
-            self.with_build(id, change);
-        }
     }
 }
