@@ -134,14 +134,42 @@ impl FeedStore {
         })
     }
 
-    /// An empty feed in memory whose ids go on after this one's, for when this one can no
-    /// longer be written: the window tells entries apart by id, so none may come back.
+    /// A feed in memory holding this one's rows, with their ids, and giving ids on after
+    /// this one's, for when this one can no longer be written: the window tells entries
+    /// apart by id, so none may come back, and a tool's start already stored is still
+    /// known. When this one cannot even be read, the copy starts empty.
     pub fn in_memory_successor(&self) -> Result<Self, FeedError> {
         let mut successor = Self::open(Path::new(IN_MEMORY))?;
-        successor.connection.execute(
+        let rows = self.latest(FEED_CAPACITY).unwrap_or_else(|err| {
+            warn!(error = %err, "the feed's rows could not be read; the copy in memory starts empty");
+            Vec::new()
+        });
+        let transaction = successor.connection.transaction()?;
+        {
+            let mut insert = transaction.prepare(
+                "INSERT INTO feed (id, at_ms, kind, tool, tool_name, pid, exe) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for row in &rows {
+                insert.execute(params![
+                    row.id,
+                    row.at_ms,
+                    kind_text(row.kind),
+                    row.tool.as_str(),
+                    row.tool_name,
+                    row.pid,
+                    row.exe
+                ])?;
+            }
+        }
+        // Inserting rows moved the sequence to their highest id; it goes on from the last
+        // id ever given instead, which may belong to a row since deleted.
+        transaction.execute("DELETE FROM sqlite_sequence WHERE name = 'feed'", [])?;
+        transaction.execute(
             "INSERT INTO sqlite_sequence (name, seq) VALUES ('feed', ?1)",
             [self.last_id],
         )?;
+        transaction.commit()?;
         successor.last_id = self.last_id;
         Ok(successor)
     }
@@ -432,31 +460,35 @@ mod tests {
     }
 
     #[test]
-    fn an_in_memory_successor_goes_on_from_the_last_id_given() {
+    fn an_in_memory_successor_holds_the_rows_and_goes_on_from_the_last_id_given() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("feed.sqlite");
         let mut store = FeedStore::open(&path).expect("opens");
-        let first = entry(1, FeedKind::Exited, "xedit", Some(1));
+        let exit = entry(1, FeedKind::Exited, "xedit", Some(1));
         store
-            .append(&[first.clone(), first.clone()])
+            .append(&[exit.clone(), exit.clone()])
             .expect("appends");
         store.clear().expect("clears");
+        let start = entry(5, FeedKind::Started, "blender", Some(7));
+        store.append(std::slice::from_ref(&start)).expect("appends");
         // Reopened, so the last id is read from the file rather than remembered.
         let store = FeedStore::open(&path).expect("reopens");
 
         let mut successor = store.in_memory_successor().expect("opens in memory");
+        assert_eq!(successor.latest(10).expect("lists"), [stored(3, &start)]);
         assert_eq!(
             successor
-                .append(std::slice::from_ref(&first))
+                .append(&[start.clone(), exit.clone()])
                 .expect("appends"),
-            [stored(3, &first)]
+            [stored(4, &exit)],
+            "the start already stored is skipped; ids go on"
         );
         assert_eq!(
             FeedStore::open(&path)
                 .expect("reopens")
                 .latest(10)
                 .expect("lists"),
-            [],
+            [stored(3, &start)],
             "the file is not written"
         );
     }

@@ -32,18 +32,19 @@ pub fn ToolMonitorPage() -> impl IntoView {
     let feed = RwSignal::new(Vec::<FeedEntry>::new());
     let load = RwSignal::new(LoadState::Loading);
     let subscription = StoredValue::new_local(None::<ipc::Subscription>);
-    // The history kept aside or not stored at all, said once above the feed; replaced by
-    // the stream's notice when a write fails later in the session.
+    // Said above the feed: the history kept aside or not stored at all when the app
+    // started, and, apart, a write that failed later in the session.
     let notice = RwSignal::new(None::<String>);
+    let write_notice = RwSignal::new(None::<String>);
 
     let subscribe = move || {
         load.set(LoadState::Loading);
         leptos::task::spawn_local(async move {
             let on_update = move |mut update: ToolMonitorUpdate| {
                 if let Some(text) = update.feed_notice.take()
-                    && notice.with_untracked(|shown| shown.as_ref() != Some(&text))
+                    && write_notice.with_untracked(|shown| shown.as_ref() != Some(&text))
                 {
-                    notice.set(Some(text));
+                    write_notice.set(Some(text));
                 }
                 apply_update(update, cards, feed);
                 load.set(LoadState::Ready);
@@ -58,16 +59,12 @@ pub fn ToolMonitorPage() -> impl IntoView {
     on_cleanup(move || subscription.set_value(None));
 
     leptos::task::spawn_local(async move {
-        let text = match ipc::feed_notice().await {
-            Ok(text) => text,
-            Err(err) => Some(format!(
+        match ipc::feed_notice().await {
+            Ok(text) => notice.set(text),
+            Err(err) => notice.set(Some(format!(
                 "Whether the activity history is kept could not be read: {}",
                 err.message
-            )),
-        };
-        // A write failure the stream has said already stays.
-        if text.is_some() && notice.with_untracked(Option::is_none) {
-            notice.set(text);
+            ))),
         }
     });
 
@@ -120,6 +117,9 @@ pub fn ToolMonitorPage() -> impl IntoView {
                 </div>
                 {move || notice.get().map(|text| view! {
                     <p class="notice-box" id="feed-notice" role="status">{text}</p>
+                })}
+                {move || write_notice.get().map(|text| view! {
+                    <p class="notice-box" id="feed-write-notice" role="status">{text}</p>
                 })}
                 {move || (count.get() == 0).then(|| view! {
                     <p class="empty">

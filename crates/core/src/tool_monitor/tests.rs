@@ -332,4 +332,14 @@ async fn a_feed_file_that_stops_taking_writes_keeps_the_session_in_memory_and_sa
         on_disk < started as usize + 1,
         "the file could not have taken every entry ({on_disk} stored)"
     );
+
+    // Cleared now, the file is cleared too, or the entries would be back after a restart.
+    monitor.clear_feed().await.expect("clears");
+    assert_eq!(
+        FeedStore::open(&path)
+            .expect("reopens")
+            .latest(1_000)
+            .expect("lists"),
+        []
+    );
 }

@@ -13,7 +13,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
-use tracing::{debug, error, info};
+use tracing::{debug, error, info, warn};
 
 use super::Shared;
 use crate::feed::{FEED_CAPACITY, FeedError, FeedStore, NewFeedEntry};
@@ -47,6 +47,9 @@ pub(crate) fn spawn_writer(
 }
 
 fn run(mut store: FeedStore, commands: &mpsc::Receiver<WriteCommand>, shared: &Shared) {
+    // The file, once it refused a write and the feed moved to memory: still cleared with
+    // the feed, so what the user cleared does not come back after a restart.
+    let mut left_file = None;
     while let Ok(first) = commands.recv() {
         let mut batch = vec![first];
         let deadline = Instant::now() + FEED_WRITE_DELAY;
@@ -63,9 +66,10 @@ fn run(mut store: FeedStore, commands: &mpsc::Receiver<WriteCommand>, shared: &S
             match command {
                 WriteCommand::Append(entries) => pending.extend(entries),
                 WriteCommand::Clear(reply) => {
-                    flush(&mut store, &mut pending, shared);
+                    flush(&mut store, &mut left_file, &mut pending, shared);
                     let result = store.clear();
                     if result.is_ok() {
+                        clear_left_file(left_file.as_mut(), shared);
                         let mut view = shared.lock();
                         view.feed.clear();
                         view.feed_epoch += 1;
@@ -77,7 +81,7 @@ fn run(mut store: FeedStore, commands: &mpsc::Receiver<WriteCommand>, shared: &S
                 }
             }
         }
-        flush(&mut store, &mut pending, shared);
+        flush(&mut store, &mut left_file, &mut pending, shared);
     }
     info!("feed writer stopped");
 }
@@ -85,7 +89,12 @@ fn run(mut store: FeedStore, commands: &mpsc::Receiver<WriteCommand>, shared: &S
 /// Writes `pending` in one transaction and shows the written entries. When the file
 /// refuses the write (a full disk, a file gone read-only), the rest of the session is kept
 /// in memory, the window is told so, and these entries still show.
-fn flush(store: &mut FeedStore, pending: &mut Vec<NewFeedEntry>, shared: &Shared) {
+fn flush(
+    store: &mut FeedStore,
+    left_file: &mut Option<FeedStore>,
+    pending: &mut Vec<NewFeedEntry>,
+    shared: &Shared,
+) {
     if pending.is_empty() {
         return;
     }
@@ -95,7 +104,8 @@ fn flush(store: &mut FeedStore, pending: &mut Vec<NewFeedEntry>, shared: &Shared
             entries = pending.len(),
             "could not write the activity feed; keeping it in memory from now on"
         );
-        *store = store.in_memory_successor()?;
+        let successor = store.in_memory_successor()?;
+        *left_file = Some(std::mem::replace(store, successor));
         shared.lock().feed_notice = Some(format!(
             "The activity history could not be saved ({err}). From now on this session's \
              activity shows here but is gone when the app closes; restarting the app tries \
@@ -127,4 +137,21 @@ fn flush(store: &mut FeedStore, pending: &mut Vec<NewFeedEntry>, shared: &Shared
         }
     }
     pending.clear();
+}
+
+/// Clears the file the feed left for memory, if it did; when that fails too, the notice
+/// says the cleared entries come back at the next start.
+fn clear_left_file(left_file: Option<&mut FeedStore>, shared: &Shared) {
+    const NOT_CLEARED: &str = "The activity was cleared here but not in the file";
+    let Some(Err(err)) = left_file.map(FeedStore::clear) else {
+        return;
+    };
+    warn!(error = %err, "the activity file was not cleared; its entries come back at the next start");
+    let mut view = shared.lock();
+    let said = view.feed_notice.get_or_insert_default();
+    if !said.contains(NOT_CLEARED) {
+        said.push_str(&format!(
+            " {NOT_CLEARED} ({err}), so it comes back when the app starts again."
+        ));
+    }
 }
