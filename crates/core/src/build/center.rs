@@ -12,8 +12,8 @@
 //! A finished build is written to the [`BuildHistory`] off the async threads. While a
 //! profile build runs, its raw output (every byte, before the display cap) is also written
 //! to `<raw dir>/<id>/stdout.log` and `stderr.log`, so even a 10 MB line is kept whole.
-//! That spool lives in [`spool`]; Mossy's builds are followed in [`mossy`]; build profiles
-//! are checked and saved in [`profiles`].
+//! That spool lives in `center/spool.rs`; Mossy's builds are followed in `center/mossy.rs`;
+//! build profiles are checked and saved in `center/profiles.rs`.
 
 mod mossy;
 mod profiles;

@@ -1,5 +1,6 @@
-//! Where a profile build's output goes besides the log: every byte, per stream, to
-//! `<raw dir>/<id>/stdout.log` and `stderr.log`, and old builds' folders pruned.
+//! Where a profile build's output goes: each line into the center's log, and the raw
+//! bytes, up to [`HISTORY_LOG_CAP`] per stream, to `<raw dir>/<id>/stdout.log` and
+//! `stderr.log`; old builds' folders are pruned.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
