@@ -5,31 +5,42 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Each step says how far into the run it starts, and the list is printed again at the end
+# (CI shows only the tail of a run), so a slow run shows where its time went.
+timeline=()
+step() {
+  local at="$((SECONDS / 60))m$((SECONDS % 60))s"
+  timeline+=("$at $*")
+  echo "test: $* (at $at)"
+}
+
 bash scripts/setup.sh
+step "setup finished"
 
 # Disk use is printed along the way: a CI run once stopped on a full disk.
 disk() { echo "test: disk: $(df -h --output=avail . | tail -1 | tr -d ' ') free, target $(du -sh target 2>/dev/null | cut -f1)"; }
 disk
 
-echo "test: rustfmt"
+step "rustfmt"
 cargo fmt --all -- --check
 
-echo "test: clippy"
+step "clippy"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 
 # The app is compiled and linted for Windows too (job objects for build cancel,
 # console-less children, the tray, the WebView2 shell); the installer itself is made on a
 # Windows runner (.github/workflows/windows-installer.yml, see README "Installers").
-echo "test: clippy for x86_64-pc-windows-gnu (the app and its crates)"
+step "clippy for x86_64-pc-windows-gnu (the app and its crates)"
 cargo clippy --locked --target x86_64-pc-windows-gnu -p mossy-live -p mossy-core -- -D warnings
 
 # Also the signed test packages of the updater test (tests/tests/updater_deb.rs).
+step "release build: frontend, app, packages"
 bash scripts/build.sh --update-test-bundles
 
 # And linked: a Windows .exe proves the cross build works to the end (mingw, WebView2 loader,
 # the manifest and icon resources, the frontend built above embedded, no console window).
 # Unoptimised, as it is never run here.
-echo "test: link mossy-live.exe for x86_64-pc-windows-gnu"
+step "link mossy-live.exe for x86_64-pc-windows-gnu"
 cargo build --locked --target x86_64-pc-windows-gnu --profile windows-link-check -p mossy-live \
   --features custom-protocol
 exe=target/x86_64-pc-windows-gnu/windows-link-check/mossy-live.exe
@@ -78,7 +89,7 @@ export MOSSY_BRIDGE_SIM_BIN="$PWD/target/release/mossy-bridge-sim"
 export MOSSY_LIVE_BIN="$PWD/target/release/mossy-live"
 export MOSSY_HUB_BIN="$PWD/target/release/mossy-hub"
 
-echo "test: unit, integration and webview tests"
+step "unit, integration and webview tests"
 # Output goes to a file, not a pipe: a crashed webview test can leave a browser process
 # holding the pipe open, which would hang the run instead of failing it.
 log=$(mktemp)
@@ -98,5 +109,7 @@ rm -f "$log"
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1  # cargo failed before or outside a test (a build error, a crashed test binary)
 fi
+step "tests finished"
+printf 'test: timeline: %s\n' "${timeline[@]}"
 echo "tests: $passed passed, $failed failed"
 exit "$status"
