@@ -105,7 +105,10 @@ fn flush(
             "could not write the activity feed; keeping it in memory from now on"
         );
         let successor = store.in_memory_successor()?;
-        *left_file = Some(std::mem::replace(store, successor));
+        let previous = std::mem::replace(store, successor);
+        // Only the first move leaves a file behind; should memory ever refuse too, the
+        // file is still the one a Clear must reach.
+        left_file.get_or_insert(previous);
         shared.lock().feed_notice = Some(format!(
             "The activity history could not be saved ({err}). From now on this session's \
              activity shows here but is gone when the app closes; restarting the app tries \
