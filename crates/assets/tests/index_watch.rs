@@ -14,10 +14,10 @@ use mossy_assets::index::{
 
 /// How long a test waits for the watcher to catch up before failing. Generous because the
 /// test machine is shared; the watcher normally needs a few hundred milliseconds.
-const DEADLINE: Duration = Duration::from_secs(10);
+const DEADLINE: Duration = Duration::from_secs(30);
 
 /// Longer wait for the missing-root poll, which runs every two seconds.
-const ROOT_DEADLINE: Duration = Duration::from_secs(20);
+const ROOT_DEADLINE: Duration = Duration::from_secs(40);
 
 const POLL: Duration = Duration::from_millis(50);
 

@@ -43,6 +43,9 @@ async fn stock_yjs_peer_sees_app_text_and_its_edit_and_presence_reach_rust() {
         .env("PEER_NAME", "Preston")
         .env("PEER_COLOR", "#30bced")
         .env("DONE_MARKER", "[bye]")
+        // Above the Rust side's own waits (SETTLE per step), so a slow machine fails there,
+        // with a message, rather than by the peer quitting first.
+        .env("TIMEOUT_MS", "60000")
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()

@@ -19,10 +19,11 @@ fn publish(bus: &Bus, message: BridgeMessage) {
     });
 }
 
-/// Waits until the request's status is `status`, for at most five seconds.
+/// Waits until the request's status is `status`, for at most twenty seconds (the timeout
+/// case needs a timer tick and file copies; a loaded machine is slow at both).
 async fn wait_for(requests: &PreviewRequests, status: PreviewStatus) -> PreviewRequest {
     let mut changes = requests.watch();
-    let waited = tokio::time::timeout(Duration::from_secs(5), async {
+    let waited = tokio::time::timeout(Duration::from_secs(20), async {
         loop {
             let first = requests.snapshot().requests.into_iter().next();
             if let Some(request) = first.filter(|request| request.status == status) {
