@@ -41,11 +41,11 @@ const INSTALLED_APP: &str = "/usr/bin/mossy-live";
 const UPDATE_URL_ENV: &str = "MOSSY_UPDATE_URL";
 
 /// The package is sent in pieces of this size with [`CHUNK_PAUSE`] between them: a 3 MB
-/// package then takes about a second on loopback, long enough to see the progress bar
-/// between empty and full.
+/// package then takes about three seconds on loopback, long enough for a loaded machine to
+/// see the progress bar between empty and full.
 const CHUNK: usize = 64 * 1024;
 /// See [`CHUNK`].
-const CHUNK_PAUSE: Duration = Duration::from_millis(20);
+const CHUNK_PAUSE: Duration = Duration::from_millis(60);
 
 /// Longest wait for download, dpkg and restart together on a loaded 2-core machine.
 const INSTALL_TIMEOUT: Duration = Duration::from_secs(90);
@@ -243,33 +243,45 @@ struct InstallSeen {
     partial_progress: bool,
 }
 
+/// Reads the Updates box's state, error, and the bar's received and total bytes at once.
+const SAMPLE_BOX: &str = "
+    const box = document.getElementById('update-box');
+    const bar = document.getElementById('update-progress');
+    const error = document.getElementById('update-error');
+    return {
+        state: box ? box.getAttribute('data-state') : null,
+        error: error ? error.textContent : null,
+        received: bar ? bar.getAttribute('data-received') : null,
+        total: bar ? bar.getAttribute('data-total') : null,
+    };
+";
+
 /// Samples the box until the app closes to restart (the WebDriver session ends with it).
 async fn follow_install(app: &AppSession, deb_size: usize) -> anyhow::Result<InstallSeen> {
     let mut seen = InstallSeen::default();
     let deadline = Instant::now() + INSTALL_TIMEOUT;
     let mut captured = false;
     while Instant::now() < deadline {
-        let Ok(Ok(state)) =
-            tokio::time::timeout(CALL_TIMEOUT, attr(app, "#update-box", "data-state")).await
+        // One call reads the whole box: the bar is rebuilt at every step of the download,
+        // so an element found by one call can be gone by the next.
+        let Ok(Ok(sample)) = tokio::time::timeout(CALL_TIMEOUT, app.script(SAMPLE_BOX)).await
         else {
             return Ok(seen);
         };
-        if let Ok(Ok(Some(message))) =
-            tokio::time::timeout(CALL_TIMEOUT, optional_text(app, "#update-error")).await
-        {
+        let field = |name: &str| sample.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+        if let Some(message) = field("error") {
             anyhow::bail!("the install failed: {message}");
         }
-        if state == "downloading" {
-            let received = attr(app, "#update-progress", "data-received").await.ok();
-            let total = attr(app, "#update-progress", "data-total").await.ok();
-            if let (Some(received), Some(total)) = (received, total) {
-                let (received, total): (usize, usize) = (received.parse()?, total.parse()?);
-                assert_eq!(total, deb_size, "the bar's total is the package's size");
-                if received > 0 && received < total {
-                    seen.partial_progress = true;
-                    if !captured {
-                        captured = shot(app, "update-downloading").await.is_ok();
-                    }
+        let state = field("state").unwrap_or_default();
+        if state == "downloading"
+            && let (Some(received), Some(total)) = (field("received"), field("total"))
+        {
+            let (received, total): (usize, usize) = (received.parse()?, total.parse()?);
+            assert_eq!(total, deb_size, "the bar's total is the package's size");
+            if received > 0 && received < total {
+                seen.partial_progress = true;
+                if !captured {
+                    captured = shot(app, "update-downloading").await.is_ok();
                 }
             }
         }
@@ -321,21 +333,6 @@ async fn shot(app: &AppSession, name: &str) -> anyhow::Result<()> {
 
 async fn text(app: &AppSession, css: &str) -> anyhow::Result<String> {
     Ok(app.wait_for(css).await?.text().await?.trim().to_owned())
-}
-
-async fn attr(app: &AppSession, css: &str, name: &str) -> anyhow::Result<String> {
-    let element = app.client.find(Locator::Css(css)).await?;
-    element
-        .attr(name)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("{css} has no {name}"))
-}
-
-async fn optional_text(app: &AppSession, css: &str) -> anyhow::Result<Option<String>> {
-    match app.client.find(Locator::Css(css)).await {
-        Ok(element) => Ok(Some(element.text().await?)),
-        Err(_) => Ok(None),
-    }
 }
 
 /// Saves the whole X display (the restarted app is not under WebDriver) with ImageMagick.

@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::Locator;
 use mossy_core::settings::Settings;
 use mossy_tests::e2e::{
     APP_BIN_ENV, AppSession, UI_TIMEOUT, free_port, release_binary, workspace_root,
@@ -191,18 +190,13 @@ async fn wait_for_window_label(app: &AppSession, label: &str) -> anyhow::Result<
     }
 }
 
+/// The labels in the open windows list, read in one call: Refresh rebuilds the list, so an
+/// item found by one call can be gone by the next.
 async fn window_labels(app: &AppSession) -> anyhow::Result<Vec<String>> {
-    let mut labels = Vec::new();
-    for item in app
-        .client
-        .find_all(Locator::Css("#open-windows li"))
-        .await?
-    {
-        if let Some(label) = item.attr("data-label").await? {
-            labels.push(label);
-        }
-    }
-    Ok(labels)
+    let js = "return [...document.querySelectorAll('#open-windows li')]
+        .map(item => item.getAttribute('data-label'))
+        .filter(label => label !== null);";
+    Ok(serde_json::from_value(app.script(js).await?)?)
 }
 
 async fn wait_until_gone(home: &Path) -> anyhow::Result<()> {
