@@ -101,6 +101,15 @@ pub fn free_port() -> u16 {
     listener.local_addr().expect("local address").port()
 }
 
+/// Two different loopback ports that were free a moment ago: both are held while the second
+/// is picked, so the system cannot hand out the same one twice.
+fn two_free_ports() -> (u16, u16) {
+    let bind = || TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let (first, second) = (bind(), bind());
+    let port = |listener: &TcpListener| listener.local_addr().expect("local address").port();
+    (port(&first), port(&second))
+}
+
 /// A child process in its own process group, ended with SIGTERM to the whole group on drop
 /// (SIGKILL would orphan WebKitWebDriver, which then holds its port for the next run).
 pub struct GroupChild {
@@ -417,8 +426,7 @@ impl AppSession {
             std::env::var_os("DISPLAY").is_some(),
             "DISPLAY is not set: start Xvfb (scripts/test.sh does) before the webview tests"
         );
-        let port = free_port();
-        let native_port = free_port();
+        let (port, native_port) = two_free_ports();
 
         let mut command = Command::new("tauri-driver");
         command
