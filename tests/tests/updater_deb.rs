@@ -40,9 +40,9 @@ const INSTALLED_APP: &str = "/usr/bin/mossy-live";
 /// The app's own switch for the update manifest's address.
 const UPDATE_URL_ENV: &str = "MOSSY_UPDATE_URL";
 
-/// The package is sent in pieces of this size with [`CHUNK_PAUSE`] between them: a 3 MB
-/// package then takes about three seconds on loopback, long enough for a loaded machine to
-/// see the progress bar between empty and full.
+/// The package is sent in pieces of this size with [`CHUNK_PAUSE`] between them: the 12 MB
+/// test package then takes about ten seconds on loopback, long enough for a loaded machine
+/// to see the progress bar between empty and full.
 const CHUNK: usize = 64 * 1024;
 /// See [`CHUNK`].
 const CHUNK_PAUSE: Duration = Duration::from_millis(60);
