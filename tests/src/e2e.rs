@@ -97,17 +97,22 @@ pub fn spawn_fresh_copy(command: &mut Command) -> std::io::Result<Child> {
 
 /// A TCP port on loopback that was free a moment ago.
 pub fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-    listener.local_addr().expect("local address").port()
+    port_of(&loopback_listener())
 }
 
 /// Two different loopback ports that were free a moment ago: both are held while the second
 /// is picked, so the system cannot hand out the same one twice.
 fn two_free_ports() -> (u16, u16) {
-    let bind = || TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-    let (first, second) = (bind(), bind());
-    let port = |listener: &TcpListener| listener.local_addr().expect("local address").port();
-    (port(&first), port(&second))
+    let (first, second) = (loopback_listener(), loopback_listener());
+    (port_of(&first), port_of(&second))
+}
+
+fn loopback_listener() -> TcpListener {
+    TcpListener::bind("127.0.0.1:0").expect("bind a loopback port")
+}
+
+fn port_of(listener: &TcpListener) -> u16 {
+    listener.local_addr().expect("local address").port()
 }
 
 /// A child process in its own process group, ended with SIGTERM to the whole group on drop
