@@ -19,11 +19,14 @@ fn publish(bus: &Bus, message: BridgeMessage) {
     });
 }
 
-/// Waits until the request's status is `status`, for at most twenty seconds (the timeout
-/// case needs a timer tick and file copies; a loaded machine is slow at both).
+/// Longest wait for a request's status: the timeout case needs a timer tick and file copies,
+/// and a loaded machine is slow at both.
+const STATUS_WAIT: Duration = Duration::from_secs(20);
+
+/// Waits until the request's status is `status`, for at most [`STATUS_WAIT`].
 async fn wait_for(requests: &PreviewRequests, status: PreviewStatus) -> PreviewRequest {
     let mut changes = requests.watch();
-    let waited = tokio::time::timeout(Duration::from_secs(20), async {
+    let waited = tokio::time::timeout(STATUS_WAIT, async {
         loop {
             let first = requests.snapshot().requests.into_iter().next();
             if let Some(request) = first.filter(|request| request.status == status) {
